@@ -1,0 +1,15 @@
+//! AWS wire protocols shared by every watchtrail service: SigV4 authentication, awsJson 1.1
+//! dispatch, AWS error shapes and validation against the AWS service models.
+//!
+//! Services implement [`gateway::AwsJsonService`]; this crate never depends on a service.
+
+pub mod credentials;
+pub mod error;
+pub mod gateway;
+pub mod model;
+pub mod sigv4;
+
+pub use credentials::{CredentialStore, Principal, RootCredentials};
+pub use error::AwsError;
+pub use gateway::{AwsJsonService, Gateway, RequestContext};
+pub use model::ServiceModel;
