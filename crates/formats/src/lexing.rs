@@ -1,0 +1,251 @@
+//! Splitting lines into tokens and turning tokens into typed values.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use crate::record::FieldValue;
+use crate::timestamp;
+
+/// Space-separated tokens where `"…"` and `[…]` group spaces, as in S3 access
+/// logs, ELB/ALB logs and the Common Log Format. Quotes and brackets are
+/// stripped; a backslash inside quotes escapes the next byte (ALB escapes `"`
+/// in user agents), and the escaped text is returned raw.
+pub struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(line: &'a str) -> Self {
+        Tokens { rest: line }
+    }
+
+    /// Next token, or `Err` for an unterminated quote or bracket.
+    #[inline]
+    pub fn next_token(&mut self) -> Option<Result<&'a str, &'static str>> {
+        let s = self.rest.trim_start_matches(' ');
+        if s.is_empty() {
+            self.rest = s;
+            return None;
+        }
+        let b = s.as_bytes();
+        match b[0] {
+            b'"' => {
+                let mut i = 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                        None => return Some(Err("unterminated quoted field")),
+                        Some(off) => {
+                            let at = i + off;
+                            if b[at] == b'\\' {
+                                i = at + 2;
+                                if i > b.len() {
+                                    return Some(Err("unterminated quoted field"));
+                                }
+                                continue;
+                            }
+                            // A quote ends the field only when a separator follows.
+                            if at + 1 == b.len() || b[at + 1] == b' ' {
+                                let tok = &s[1..at];
+                                self.rest = &s[at + 1..];
+                                return Some(Ok(tok));
+                            }
+                            i = at + 1;
+                        }
+                    }
+                }
+            }
+            b'[' => match memchr::memchr(b']', b) {
+                None => Some(Err("unterminated bracketed field")),
+                Some(at) => {
+                    let tok = &s[1..at];
+                    self.rest = &s[at + 1..];
+                    Some(Ok(tok))
+                }
+            },
+            _ => {
+                let end = memchr::memchr(b' ', b).unwrap_or(b.len());
+                let tok = &s[..end];
+                self.rest = &s[end..];
+                Some(Ok(tok))
+            }
+        }
+    }
+}
+
+/// How a column's text becomes a value. `-` (and an empty string) is null for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Str,
+    Int,
+    Float,
+    Ip,
+    EpochSeconds,
+    Iso8601,
+    Clf,
+}
+
+#[inline]
+pub fn parse_int(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(d as i64)?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+#[inline]
+pub fn parse_float(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    // Reject what Rust's parser accepts but no log writes ("inf", "NaN").
+    if b.is_empty() || !b.iter().all(|c| c.is_ascii_digit() || b".-+eE".contains(c)) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[inline]
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    // Cheap guard before the std parser: an IP has a dot or a colon.
+    if s.len() < 2 || s.len() > 45 {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `-` and the empty string are how AWS writes "no value".
+#[inline]
+pub fn is_null_token(s: &str) -> bool {
+    s.is_empty() || s == "-"
+}
+
+#[inline]
+pub fn convert(s: &str, ty: ColumnType) -> Result<FieldValue<'_>, &'static str> {
+    if is_null_token(s) {
+        return Ok(FieldValue::Null);
+    }
+    match ty {
+        ColumnType::Str => Ok(FieldValue::Str(Cow::Borrowed(s))),
+        ColumnType::Int => parse_int(s)
+            .map(FieldValue::Int)
+            .ok_or("expected an integer"),
+        ColumnType::Float => parse_float(s)
+            .map(FieldValue::Float)
+            .ok_or("expected a number"),
+        ColumnType::Ip => parse_ip(s).map(FieldValue::Ip).ok_or("expected an IP address"),
+        ColumnType::EpochSeconds => parse_int(s)
+            .and_then(|v| v.checked_mul(1000))
+            .map(FieldValue::Timestamp)
+            .ok_or("expected epoch seconds"),
+        ColumnType::Iso8601 => timestamp::parse_iso8601(s)
+            .map(FieldValue::Timestamp)
+            .ok_or("expected an ISO 8601 time"),
+        ColumnType::Clf => timestamp::parse_clf(s)
+            .map(FieldValue::Timestamp)
+            .ok_or("expected a [dd/Mon/yyyy:HH:MM:SS +zzzz] time"),
+    }
+}
+
+/// `host:port` (IPv4) or `[v6]:port`/`v6:port` split at the last colon.
+pub fn split_host_port(s: &str) -> Option<(&str, &str)> {
+    let at = s.rfind(':')?;
+    let host = s[..at].trim_start_matches('[').trim_end_matches(']');
+    Some((host, &s[at + 1..]))
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes `%XX` sequences; borrows when there are none. Invalid
+/// sequences are kept verbatim, and bytes that decode to invalid UTF-8 are
+/// replaced, so decoding never fails.
+pub fn percent_decode(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let Some(first) = memchr::memchr(b'%', b) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..first]);
+    let mut i = first;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(line: &str) -> Vec<&str> {
+        let mut t = Tokens::new(line);
+        let mut v = Vec::new();
+        while let Some(tok) = t.next_token() {
+            v.push(tok.unwrap());
+        }
+        v
+    }
+
+    #[test]
+    fn quotes_and_brackets_group() {
+        assert_eq!(
+            all(r#"a [06/Feb/2019:00:00:38 +0000] "GET / HTTP/1.1" - "x \"y\" z""#),
+            vec![
+                "a",
+                "06/Feb/2019:00:00:38 +0000",
+                "GET / HTTP/1.1",
+                "-",
+                r#"x \"y\" z"#
+            ]
+        );
+        assert_eq!(all(r#""a"b" c"#), vec![r#"a"b"#, "c"]);
+        let mut t = Tokens::new("\"open");
+        assert!(t.next_token().unwrap().is_err());
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("bad%2"), "bad%2");
+        assert_eq!(percent_decode("%E2%82%AC"), "€");
+        assert_eq!(percent_decode("%"), "%");
+    }
+
+    #[test]
+    fn ints() {
+        assert_eq!(parse_int("-12"), Some(-12));
+        assert_eq!(parse_int("99999999999999999999"), None);
+        assert_eq!(parse_int("1a"), None);
+        assert_eq!(parse_int("-"), None);
+    }
+}

@@ -1,0 +1,88 @@
+//! A driver for space-delimited formats whose columns are fixed by position
+//! (S3 access, ELB classic, ALB, NLB, Route 53 public query logs).
+
+use crate::lexing::{convert, is_null_token, parse_int, parse_ip, split_host_port, ColumnType, Tokens};
+use crate::record::{FieldValue, LineOutcome, Record};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Column {
+    /// One token into one typed field.
+    Plain(&'static str, ColumnType),
+    /// `ip:port` into two fields (`-` makes both null).
+    HostPort(&'static str, &'static str),
+    /// `"METHOD url PROTO"` kept whole under the name and also split into
+    /// `<name>_verb`, `<name>_url`, `<name>_proto` names given here.
+    Request(&'static str, [&'static str; 3]),
+}
+
+pub struct Layout {
+    pub columns: &'static [Column],
+    /// Columns up to this count must be present; later ones were added by AWS
+    /// over time and are absent from older files.
+    pub required: usize,
+    /// The column whose timestamp becomes the record time.
+    pub time_field: &'static str,
+}
+
+pub fn parse<'a>(layout: &Layout, line: &'a str) -> LineOutcome<'a> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.is_empty() {
+        return LineOutcome::Header;
+    }
+    let mut tokens = Tokens::new(line);
+    let mut record = Record::with_capacity(layout.columns.len() + 6);
+    for (i, column) in layout.columns.iter().enumerate() {
+        let tok = match tokens.next_token() {
+            Some(Ok(t)) => t,
+            Some(Err(reason)) => return LineOutcome::Malformed { reason },
+            None if i >= layout.required => break,
+            None => {
+                return LineOutcome::Malformed {
+                    reason: "fewer fields than the format has",
+                }
+            }
+        };
+        match *column {
+            Column::Plain(name, ty) => match convert(tok, ty) {
+                Ok(v) => record.push(name, v),
+                Err(reason) => return LineOutcome::Malformed { reason },
+            },
+            Column::HostPort(ip_name, port_name) => {
+                if is_null_token(tok) {
+                    record.push(ip_name, FieldValue::Null);
+                    record.push(port_name, FieldValue::Null);
+                    continue;
+                }
+                let Some((host, port)) = split_host_port(tok) else {
+                    return LineOutcome::Malformed {
+                        reason: "expected ip:port",
+                    };
+                };
+                let (Some(ip), Some(port)) = (parse_ip(host), parse_int(port)) else {
+                    return LineOutcome::Malformed {
+                        reason: "expected ip:port",
+                    };
+                };
+                record.push(ip_name, FieldValue::Ip(ip));
+                record.push(port_name, FieldValue::Int(port));
+            }
+            Column::Request(name, parts) => {
+                record.push(name, FieldValue::str(tok));
+                let mut pieces = tok.splitn(3, ' ');
+                for part_name in parts {
+                    let v = match pieces.next().map(str::trim) {
+                        Some(p) if !is_null_token(p) => FieldValue::str(p),
+                        _ => FieldValue::Null,
+                    };
+                    record.push(part_name, v);
+                }
+            }
+        }
+    }
+    // Later fields AWS may append are ignored, as its documentation asks.
+    record.timestamp_ms = match record.get(layout.time_field) {
+        Some(FieldValue::Timestamp(t)) => Some(*t),
+        _ => None,
+    };
+    LineOutcome::Record(record)
+}

@@ -1,0 +1,260 @@
+//! VPC Flow Logs, text format, default (v2) and custom field lists (v2–v8).
+//!
+//! Field names follow CloudWatch Logs Insights where it discovers them
+//! (`srcAddr`, `startTime`, `logStatus`, …) and the camelCase of the documented
+//! `kebab-case` name otherwise (`pkt-src-aws-service` → `pktSrcAwsService`).
+
+use std::borrow::Cow;
+
+use crate::lexing::{convert, ColumnType};
+use crate::record::{FieldValue, LineOutcome, Record};
+
+/// One documented field: its name in the `--log-format`/header, its record name, type, and version.
+pub struct FlowField {
+    pub header: &'static str,
+    pub name: &'static str,
+    pub ty: ColumnType,
+    pub version: u8,
+}
+
+macro_rules! ff {
+    ($h:literal, $n:literal, $t:ident, $v:literal) => {
+        FlowField {
+            header: $h,
+            name: $n,
+            ty: ColumnType::$t,
+            version: $v,
+        }
+    };
+}
+
+/// Every field of the "Available fields" table, in its order.
+pub const FLOW_FIELDS: &[FlowField] = &[
+    ff!("version", "version", Int, 2),
+    ff!("account-id", "accountId", Str, 2),
+    ff!("interface-id", "interfaceId", Str, 2),
+    ff!("srcaddr", "srcAddr", Ip, 2),
+    ff!("dstaddr", "dstAddr", Ip, 2),
+    ff!("srcport", "srcPort", Int, 2),
+    ff!("dstport", "dstPort", Int, 2),
+    ff!("protocol", "protocol", Int, 2),
+    ff!("packets", "packets", Int, 2),
+    ff!("bytes", "bytes", Int, 2),
+    ff!("start", "startTime", EpochSeconds, 2),
+    ff!("end", "endTime", EpochSeconds, 2),
+    ff!("action", "action", Str, 2),
+    ff!("log-status", "logStatus", Str, 2),
+    ff!("vpc-id", "vpcId", Str, 3),
+    ff!("subnet-id", "subnetId", Str, 3),
+    ff!("instance-id", "instanceId", Str, 3),
+    ff!("tcp-flags", "tcpFlags", Int, 3),
+    ff!("type", "type", Str, 3),
+    ff!("pkt-srcaddr", "pktSrcAddr", Ip, 3),
+    ff!("pkt-dstaddr", "pktDstAddr", Ip, 3),
+    ff!("region", "region", Str, 4),
+    ff!("az-id", "azId", Str, 4),
+    ff!("sublocation-type", "sublocationType", Str, 4),
+    ff!("sublocation-id", "sublocationId", Str, 4),
+    ff!("pkt-src-aws-service", "pktSrcAwsService", Str, 5),
+    ff!("pkt-dst-aws-service", "pktDstAwsService", Str, 5),
+    ff!("flow-direction", "flowDirection", Str, 5),
+    ff!("traffic-path", "trafficPath", Int, 5),
+    ff!("ecs-cluster-arn", "ecsClusterArn", Str, 7),
+    ff!("ecs-cluster-name", "ecsClusterName", Str, 7),
+    ff!("ecs-container-instance-arn", "ecsContainerInstanceArn", Str, 7),
+    ff!("ecs-container-instance-id", "ecsContainerInstanceId", Str, 7),
+    ff!("ecs-container-id", "ecsContainerId", Str, 7),
+    ff!("ecs-second-container-id", "ecsSecondContainerId", Str, 7),
+    ff!("ecs-service-name", "ecsServiceName", Str, 7),
+    ff!("ecs-task-definition-arn", "ecsTaskDefinitionArn", Str, 7),
+    ff!("ecs-task-arn", "ecsTaskArn", Str, 7),
+    ff!("ecs-task-id", "ecsTaskId", Str, 7),
+    ff!("reject-reason", "rejectReason", Str, 8),
+];
+
+/// The default format is the first 14 (version 2) fields.
+pub const DEFAULT_FIELD_COUNT: usize = 14;
+
+#[derive(Debug, Clone)]
+enum Column {
+    Known(usize),
+    /// A header name this crate does not know (a field AWS added later): kept as a string.
+    Unknown(String),
+}
+
+/// Parser state for one flow log file: the column list from its header line,
+/// or the default format until a header says otherwise.
+#[derive(Debug, Clone)]
+pub struct VpcFlowParser {
+    columns: Vec<Column>,
+}
+
+impl Default for VpcFlowParser {
+    fn default() -> Self {
+        VpcFlowParser {
+            columns: (0..DEFAULT_FIELD_COUNT).map(Column::Known).collect(),
+        }
+    }
+}
+
+pub fn kebab_to_camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut upper = false;
+    for c in s.chars() {
+        if c == '-' || c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl VpcFlowParser {
+    /// A parser for a custom format given as the `--log-format` string
+    /// (`${version} ${vpc-id} …`) or as the header row (`version vpc-id …`).
+    pub fn with_format(format: &str) -> Option<Self> {
+        let columns = parse_header(format)?;
+        Some(VpcFlowParser {
+            columns,
+        })
+    }
+
+    pub fn parse_line<'a>(&mut self, line: &'a str) -> LineOutcome<'a> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() {
+            return LineOutcome::Header;
+        }
+        // S3 delivery starts each file with the field list (and a concatenation
+        // of files repeats it); it never starts with a digit or `-`, so it
+        // cannot be a record.
+        if looks_like_header(line) {
+            if let Some(columns) = parse_header(line) {
+                self.columns = columns;
+                return LineOutcome::Header;
+            }
+        }
+        let mut record = Record::with_capacity(self.columns.len());
+        let mut parts = line.split(' ').filter(|s| !s.is_empty());
+        for column in &self.columns {
+            let Some(tok) = parts.next() else {
+                return LineOutcome::Malformed {
+                    reason: "fewer fields than the flow log format",
+                };
+            };
+            match column {
+                Column::Known(i) => {
+                    let f = &FLOW_FIELDS[*i];
+                    match convert(tok, f.ty) {
+                        Ok(v) => record.push(f.name, v),
+                        Err(reason) => return LineOutcome::Malformed { reason },
+                    }
+                }
+                Column::Unknown(name) => {
+                    let v = if tok == "-" {
+                        FieldValue::Null
+                    } else {
+                        FieldValue::Str(Cow::Borrowed(tok))
+                    };
+                    record.push_owned_name(kebab_to_camel(name), v);
+                }
+            }
+        }
+        if parts.next().is_some() {
+            return LineOutcome::Malformed {
+                reason: "more fields than the flow log format",
+            };
+        }
+        if let Some(FieldValue::Str(s)) = record.get("logStatus") {
+            if !matches!(s.as_ref(), "OK" | "NODATA" | "SKIPDATA") {
+                return LineOutcome::Malformed {
+                    reason: "log-status is not OK, NODATA or SKIPDATA",
+                };
+            }
+        }
+        if let Some(FieldValue::Str(s)) = record.get("action") {
+            if !matches!(s.as_ref(), "ACCEPT" | "REJECT") {
+                return LineOutcome::Malformed {
+                    reason: "action is not ACCEPT or REJECT",
+                };
+            }
+        }
+        record.timestamp_ms = match (record.get("startTime"), record.get("endTime")) {
+            (Some(FieldValue::Timestamp(t)), _) => Some(*t),
+            (_, Some(FieldValue::Timestamp(t))) => Some(*t),
+            _ => None,
+        };
+        LineOutcome::Record(record)
+    }
+}
+
+fn looks_like_header(line: &str) -> bool {
+    let starts_lower = line
+        .bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == b'$');
+    starts_lower
+        && (line.contains("version")
+            || line.contains("srcaddr")
+            || line.contains("interface-id")
+            || line.contains("log-status")
+            || line.contains("action"))
+}
+
+fn parse_header(line: &str) -> Option<Vec<Column>> {
+    let mut columns = Vec::new();
+    let mut known = 0;
+    for name in line.split_whitespace() {
+        let name = name
+            .strip_prefix("${")
+            .and_then(|n| n.strip_suffix('}'))
+            .unwrap_or(name);
+        if !name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c == b'-' || c.is_ascii_digit())
+        {
+            return None;
+        }
+        match FLOW_FIELDS.iter().position(|f| f.header == name) {
+            Some(i) => {
+                known += 1;
+                columns.push(Column::Known(i));
+            }
+            None => columns.push(Column::Unknown(name.to_string())),
+        }
+    }
+    // At least half the names must be documented ones, so that ordinary
+    // lowercase text is not mistaken for a header.
+    if columns.is_empty() || known * 2 < columns.len() {
+        return None;
+    }
+    Some(columns)
+}
+
+/// Writes a record back in the given column order (the inverse of parsing),
+/// used by the round-trip tests and the benchmark generator.
+pub fn format_record(headers: &[&str], record: &Record<'_>, out: &mut String) {
+    use std::fmt::Write;
+    for (i, h) in headers.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let name = FLOW_FIELDS
+            .iter()
+            .find(|f| f.header == *h)
+            .map(|f| Cow::Borrowed(f.name))
+            .unwrap_or_else(|| Cow::Owned(kebab_to_camel(h)));
+        match record.get(&name) {
+            None | Some(FieldValue::Null) => out.push('-'),
+            Some(FieldValue::Timestamp(t)) => {
+                let _ = write!(out, "{}", t / 1000);
+            }
+            Some(v) => {
+                let _ = write!(out, "{v}");
+            }
+        }
+    }
+}
