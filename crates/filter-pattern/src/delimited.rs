@@ -245,11 +245,11 @@ fn parse_condition(cursor: &mut Cursor<'_>, regex_count: &mut usize, name: &str)
 
 fn take_name<'a>(cursor: &mut Cursor<'a>) -> Result<&'a str, FilterPatternError> {
     let name = cursor.take_while(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
-    if name.is_empty() {
-        let found = cursor.peek_char().map(String::from).unwrap_or_default();
-        return Err(FilterPatternError::invalid_term(&found));
+    match cursor.peek_char() {
+        _ if !name.is_empty() => Ok(name),
+        Some(found) => Err(FilterPatternError::invalid_term(&found.to_string())),
+        None => Err(FilterPatternError::invalid("expected a field name after '&&' or '||' but the pattern ended")),
     }
-    Ok(name)
 }
 
 /// Splits an event into field spans (byte ranges without `[]`/`""` delimiters).
