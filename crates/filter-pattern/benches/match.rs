@@ -13,7 +13,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
@@ -79,11 +82,20 @@ fn bench_pattern(criterion: &mut Criterion, name: &str, pattern: &str, events: &
     let pattern = FilterPattern::parse(pattern).expect("benchmark pattern parses");
     let matched = events.iter().filter(|event| pattern.matches(event)).count();
     // A pattern that matches nothing (or everything) would measure a shortcut.
-    assert!(matched > 0 && matched < events.len(), "{name}: {matched} of {} matched", events.len());
+    assert!(
+        matched > 0 && matched < events.len(),
+        "{name}: {matched} of {} matched",
+        events.len()
+    );
     let mut group = criterion.benchmark_group("matches");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function(name, |bencher| {
-        bencher.iter(|| events.iter().filter(|event| pattern.matches(black_box(event))).count())
+        bencher.iter(|| {
+            events
+                .iter()
+                .filter(|event| pattern.matches(black_box(event)))
+                .count()
+        })
     });
     group.finish();
 }
@@ -95,10 +107,25 @@ fn benchmarks(criterion: &mut Criterion) {
     bench_pattern(criterion, "terms", "ERROR \"finished in\" -user42", &text);
     bench_pattern(criterion, "terms_or", "?ERROR ?WARN", &text);
     bench_pattern(criterion, "regex", "%worker-1[0-5]\\]%", &text);
-    bench_pattern(criterion, "json", "{ $.errorCode >= 400 && $.eventSource = \"s3.*\" }", &json);
-    bench_pattern(criterion, "json_on_text_events", "{ $.errorCode >= 400 }", &[json[..10].to_vec(), text.clone()].concat());
+    bench_pattern(
+        criterion,
+        "json",
+        "{ $.errorCode >= 400 && $.eventSource = \"s3.*\" }",
+        &json,
+    );
+    bench_pattern(
+        criterion,
+        "json_on_text_events",
+        "{ $.errorCode >= 400 }",
+        &[json[..10].to_vec(), text.clone()].concat(),
+    );
     bench_pattern(criterion, "space_delimited", "[ip, user, username, timestamp, request = *.html*, status = 4* || status = 5*, bytes > 1000]", &access);
-    bench_pattern(criterion, "space_delimited_ellipsis", "[ip, ..., status = 5*, bytes]", &access);
+    bench_pattern(
+        criterion,
+        "space_delimited_ellipsis",
+        "[ip, ..., status = 5*, bytes]",
+        &access,
+    );
 }
 
 criterion_group!(benches, benchmarks);

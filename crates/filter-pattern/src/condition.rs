@@ -68,7 +68,10 @@ impl Wildcard {
         let [first, middle @ .., last] = self.pieces.as_slice() else {
             return candidate == self.pieces[0];
         };
-        if candidate.len() < first.len() + last.len() || !candidate.starts_with(first.as_str()) || !candidate.ends_with(last.as_str()) {
+        if candidate.len() < first.len() + last.len()
+            || !candidate.starts_with(first.as_str())
+            || !candidate.ends_with(last.as_str())
+        {
             return false;
         }
         // With both ends anchored, taking each middle piece at its leftmost
@@ -87,7 +90,10 @@ impl Wildcard {
 #[derive(Debug, Clone)]
 pub(crate) enum Operand {
     /// An unquoted numeric literal; compares numerically against numeric values.
-    Number { value: f64, text: String },
+    Number {
+        value: f64,
+        text: String,
+    },
     /// A quoted string, or an unquoted non-numeric word; may contain `*`.
     Text(Wildcard),
     Regex(Regex),
@@ -118,7 +124,10 @@ impl Scalar for &str {
 impl Condition {
     pub(crate) fn holds(&self, value: &impl Scalar) -> bool {
         let equal = match &self.operand {
-            Operand::Number { value: expected, text } => match value.number() {
+            Operand::Number {
+                value: expected,
+                text,
+            } => match value.number() {
                 Some(actual) => {
                     return match self.relation {
                         Relation::Equal => actual == *expected,
@@ -143,7 +152,11 @@ impl Condition {
 
     /// Parses `OP value` at the cursor. `stop` tells where an unquoted value ends
     /// (besides whitespace). `regex_count` counts `%regex%` values for AWS's limit.
-    pub(crate) fn parse(cursor: &mut Cursor<'_>, regex_count: &mut usize, stop: &[u8]) -> Result<Option<Condition>, FilterPatternError> {
+    pub(crate) fn parse(
+        cursor: &mut Cursor<'_>,
+        regex_count: &mut usize,
+        stop: &[u8],
+    ) -> Result<Option<Condition>, FilterPatternError> {
         let Some(relation) = Relation::parse(cursor) else {
             return Ok(None);
         };
@@ -151,7 +164,10 @@ impl Condition {
         let raw_start = cursor.position();
         let operand = match cursor.peek() {
             None => {
-                return Err(FilterPatternError::invalid(format!("expected a value after '{}'", relation.symbol())));
+                return Err(FilterPatternError::invalid(format!(
+                    "expected a value after '{}'",
+                    relation.symbol()
+                )));
             }
             Some(b'"') => Operand::Text(Wildcard::new(&parse_quoted(cursor)?)),
             Some(b'%') => {
@@ -159,10 +175,14 @@ impl Condition {
                 Operand::Regex(parse_regex(cursor)?)
             }
             Some(_) => {
-                let word = cursor.take_while(|byte| !byte.is_ascii_whitespace() && !stop.contains(&byte));
+                let word =
+                    cursor.take_while(|byte| !byte.is_ascii_whitespace() && !stop.contains(&byte));
                 if word.is_empty() {
                     let found = cursor.peek_char().map(String::from).unwrap_or_default();
-                    return Err(FilterPatternError::invalid(format!("expected a value after '{}' but found '{found}'", relation.symbol())));
+                    return Err(FilterPatternError::invalid(format!(
+                        "expected a value after '{}' but found '{found}'",
+                        relation.symbol()
+                    )));
                 }
                 if let Some(value) = parse_number(word) {
                     Operand::Number {
@@ -216,7 +236,9 @@ pub(crate) fn parse_quoted(cursor: &mut Cursor<'_>) -> Result<String, FilterPatt
             other => text.push(other),
         }
     }
-    Err(FilterPatternError::invalid(format!("the quoted string {rest} has no closing '\"'")))
+    Err(FilterPatternError::invalid(format!(
+        "the quoted string {rest} has no closing '\"'"
+    )))
 }
 
 /// A `%regex%` starting at the cursor.
@@ -224,7 +246,9 @@ pub(crate) fn parse_regex(cursor: &mut Cursor<'_>) -> Result<Regex, FilterPatter
     debug_assert_eq!(cursor.peek(), Some(b'%'));
     let rest = cursor.rest();
     let Some(length) = rest[1..].find('%') else {
-        return Err(FilterPatternError::invalid(format!("the regular expression {rest} has no closing '%'")));
+        return Err(FilterPatternError::invalid(format!(
+            "the regular expression {rest} has no closing '%'"
+        )));
     };
     let regex = regex_subset::compile(&rest[1..1 + length])?;
     cursor.advance(length + 2);
@@ -268,7 +292,10 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 }
 
 fn count_digits(bytes: &[u8]) -> usize {
-    bytes.iter().take_while(|byte| byte.is_ascii_digit()).count()
+    bytes
+        .iter()
+        .take_while(|byte| byte.is_ascii_digit())
+        .count()
 }
 
 #[cfg(test)]
@@ -296,7 +323,11 @@ mod tests {
             ("plain", "plainer", false),
         ];
         for (pattern, candidate, expected) in cases {
-            assert_eq!(Wildcard::new(pattern).matches(candidate), expected, "{pattern} vs {candidate}");
+            assert_eq!(
+                Wildcard::new(pattern).matches(candidate),
+                expected,
+                "{pattern} vs {candidate}"
+            );
         }
     }
 
@@ -346,17 +377,24 @@ mod tests {
     #[test]
     fn ordering_needs_a_number() {
         let mut count = 0;
-        let error = Condition::parse(&mut Cursor::new("> \"someString\""), &mut count, b"")
-            .unwrap_err();
-        assert_eq!(error.message, "Invalid character(s) in term '\"someString\"'");
-        let error = Condition::parse(&mut Cursor::new(">= UpdateTrail"), &mut count, b"").unwrap_err();
+        let error =
+            Condition::parse(&mut Cursor::new("> \"someString\""), &mut count, b"").unwrap_err();
+        assert_eq!(
+            error.message,
+            "Invalid character(s) in term '\"someString\"'"
+        );
+        let error =
+            Condition::parse(&mut Cursor::new(">= UpdateTrail"), &mut count, b"").unwrap_err();
         assert_eq!(error.message, "Invalid character(s) in term 'UpdateTrail'");
     }
 
     #[test]
     fn quoted_strings_unescape_quotes_and_backslashes_only() {
         let mut cursor = Cursor::new(r#""say \"hi\" C:\temp \\ end" rest"#);
-        assert_eq!(parse_quoted(&mut cursor).unwrap(), r#"say "hi" C:\temp \ end"#);
+        assert_eq!(
+            parse_quoted(&mut cursor).unwrap(),
+            r#"say "hi" C:\temp \ end"#
+        );
         assert_eq!(cursor.rest(), " rest");
         assert!(parse_quoted(&mut Cursor::new("\"open")).is_err());
     }

@@ -70,7 +70,9 @@ impl<'a> Cursor<'a> {
     /// The next whitespace-free run, for "found ..." in error messages.
     pub(crate) fn next_word(&self) -> &'a str {
         let rest = self.rest();
-        let end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
         &rest[..end]
     }
 }

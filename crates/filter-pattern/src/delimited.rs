@@ -28,7 +28,10 @@ impl Field {
         match self {
             Field::Ellipsis => true,
             Field::Value { alternatives, .. } => {
-                alternatives.is_empty() || alternatives.iter().any(|all| all.iter().all(|condition| condition.holds(&value)))
+                alternatives.is_empty()
+                    || alternatives
+                        .iter()
+                        .any(|all| all.iter().all(|condition| condition.holds(&value)))
             }
         }
     }
@@ -60,9 +63,14 @@ enum Owner {
 
 impl DelimitedPattern {
     /// `body` is the text between the outer brackets.
-    pub(crate) fn parse(body: &str, regex_count: &mut usize) -> Result<DelimitedPattern, FilterPatternError> {
+    pub(crate) fn parse(
+        body: &str,
+        regex_count: &mut usize,
+    ) -> Result<DelimitedPattern, FilterPatternError> {
         if body.trim().is_empty() {
-            return Err(FilterPatternError::invalid("a space-delimited pattern needs at least one field, such as [ip, user, ...]"));
+            return Err(FilterPatternError::invalid(
+                "a space-delimited pattern needs at least one field, such as [ip, user, ...]",
+            ));
         }
         let mut cursor = Cursor::new(body);
         let mut fields = Vec::new();
@@ -89,8 +97,14 @@ impl DelimitedPattern {
                 )));
             }
         }
-        let ellipsis_count = fields.iter().filter(|field| matches!(field, Field::Ellipsis)).count();
-        Ok(DelimitedPattern { fields, ellipsis_count })
+        let ellipsis_count = fields
+            .iter()
+            .filter(|field| matches!(field, Field::Ellipsis))
+            .count();
+        Ok(DelimitedPattern {
+            fields,
+            ellipsis_count,
+        })
     }
 
     pub(crate) fn matches(&self, message: &str) -> bool {
@@ -117,7 +131,9 @@ impl DelimitedPattern {
             .map(|(index, (&(start, end), owner))| {
                 let name = match owner {
                     Owner::Field(field) => match &self.fields[*field] {
-                        Field::Value { name: Some(name), .. } => format!("${name}"),
+                        Field::Value {
+                            name: Some(name), ..
+                        } => format!("${name}"),
                         _ => format!("${}", index + 1),
                     },
                     Owner::Unassigned => format!("${}", index + 1),
@@ -139,7 +155,11 @@ impl DelimitedPattern {
         scratch.owners.resize(token_count, Owner::Unassigned);
         // With two or more ellipses the search can revisit the same
         // (field, token) state exponentially often; remember dead ends.
-        let mut dead_ends = if self.ellipsis_count >= 2 { vec![false; (self.fields.len() + 1) * (token_count + 1)] } else { Vec::new() };
+        let mut dead_ends = if self.ellipsis_count >= 2 {
+            vec![false; (self.fields.len() + 1) * (token_count + 1)]
+        } else {
+            Vec::new()
+        };
         let mut search = Search {
             fields: &self.fields,
             message,
@@ -190,7 +210,10 @@ impl Search<'_> {
     }
 }
 
-fn parse_named_field(cursor: &mut Cursor<'_>, regex_count: &mut usize) -> Result<Field, FilterPatternError> {
+fn parse_named_field(
+    cursor: &mut Cursor<'_>,
+    regex_count: &mut usize,
+) -> Result<Field, FilterPatternError> {
     let name = take_name(cursor)?;
     cursor.skip_whitespace();
     if matches!(cursor.peek(), None | Some(b',')) {
@@ -205,7 +228,10 @@ fn parse_named_field(cursor: &mut Cursor<'_>, regex_count: &mut usize) -> Result
         if cursor.eat("&&") {
             cursor.skip_whitespace();
             let condition = parse_condition_for(cursor, regex_count, name)?;
-            alternatives.last_mut().expect("at least one alternative").push(condition);
+            alternatives
+                .last_mut()
+                .expect("at least one alternative")
+                .push(condition);
         } else if cursor.eat("||") {
             cursor.skip_whitespace();
             let condition = parse_condition_for(cursor, regex_count, name)?;
@@ -222,7 +248,11 @@ fn parse_named_field(cursor: &mut Cursor<'_>, regex_count: &mut usize) -> Result
 
 /// A further `name OP value` after `&&` or `||`. AWS only combines conditions on
 /// the same field; `status = 4* && bytes > 1000` in one field is refused.
-fn parse_condition_for(cursor: &mut Cursor<'_>, regex_count: &mut usize, field_name: &str) -> Result<Condition, FilterPatternError> {
+fn parse_condition_for(
+    cursor: &mut Cursor<'_>,
+    regex_count: &mut usize,
+    field_name: &str,
+) -> Result<Condition, FilterPatternError> {
     let name = take_name(cursor)?;
     if name != field_name {
         return Err(FilterPatternError::invalid(format!(
@@ -233,7 +263,11 @@ fn parse_condition_for(cursor: &mut Cursor<'_>, regex_count: &mut usize, field_n
     parse_condition(cursor, regex_count, name)
 }
 
-fn parse_condition(cursor: &mut Cursor<'_>, regex_count: &mut usize, name: &str) -> Result<Condition, FilterPatternError> {
+fn parse_condition(
+    cursor: &mut Cursor<'_>,
+    regex_count: &mut usize,
+    name: &str,
+) -> Result<Condition, FilterPatternError> {
     match Condition::parse(cursor, regex_count, b",&|")? {
         Some(condition) => Ok(condition),
         None => Err(FilterPatternError::invalid(format!(
@@ -248,7 +282,9 @@ fn take_name<'a>(cursor: &mut Cursor<'a>) -> Result<&'a str, FilterPatternError>
     match cursor.peek_char() {
         _ if !name.is_empty() => Ok(name),
         Some(found) => Err(FilterPatternError::invalid_term(&found.to_string())),
-        None => Err(FilterPatternError::invalid("expected a field name after '&&' or '||' but the pattern ended")),
+        None => Err(FilterPatternError::invalid(
+            "expected a field name after '&&' or '||' but the pattern ended",
+        )),
     }
 }
 
@@ -264,7 +300,8 @@ fn split_fields(message: &str, spans: &mut Vec<(usize, usize)>) {
                 let close = if open == b'[' { b']' } else { b'"' };
                 let start = index + 1;
                 // An unclosed group runs to the end of the event.
-                let end = memchr::memchr(close, &bytes[start..]).map_or(bytes.len(), |offset| start + offset);
+                let end = memchr::memchr(close, &bytes[start..])
+                    .map_or(bytes.len(), |offset| start + offset);
                 spans.push((start, end));
                 index = end + 1;
             }
@@ -286,14 +323,27 @@ mod tests {
     fn fields_of(message: &str) -> Vec<&str> {
         let mut spans = Vec::new();
         split_fields(message, &mut spans);
-        spans.iter().map(|&(start, end)| &message[start..end]).collect()
+        spans
+            .iter()
+            .map(|&(start, end)| &message[start..end])
+            .collect()
     }
 
     #[test]
     fn splits_on_spaces_and_groups_brackets_and_quotes() {
         assert_eq!(
-            fields_of(r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#),
-            ["127.0.0.1", "-", "frank", "10/Oct/2000:13:25:15 -0700", "GET /apache_pb.gif HTTP/1.0", "200", "1534"]
+            fields_of(
+                r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#
+            ),
+            [
+                "127.0.0.1",
+                "-",
+                "frank",
+                "10/Oct/2000:13:25:15 -0700",
+                "GET /apache_pb.gif HTTP/1.0",
+                "200",
+                "1534"
+            ]
         );
         assert_eq!(fields_of("  a   b\tc "), ["a", "b", "c"]);
         assert_eq!(fields_of("a [unclosed group"), ["a", "unclosed group"]);

@@ -52,7 +52,10 @@ pub(crate) struct JsonPattern {
 
 impl JsonPattern {
     /// `body` is the text between the outer braces.
-    pub(crate) fn parse(body: &str, regex_count: &mut usize) -> Result<JsonPattern, FilterPatternError> {
+    pub(crate) fn parse(
+        body: &str,
+        regex_count: &mut usize,
+    ) -> Result<JsonPattern, FilterPatternError> {
         let mut parser = Parser {
             cursor: Cursor::new(body),
             selectors: Vec::new(),
@@ -62,7 +65,9 @@ impl JsonPattern {
         };
         parser.cursor.skip_whitespace();
         if parser.cursor.is_at_end() {
-            return Err(FilterPatternError::invalid("a JSON pattern needs a condition between '{' and '}'"));
+            return Err(FilterPatternError::invalid(
+                "a JSON pattern needs a condition between '{' and '}'",
+            ));
         }
         let expression = parser.parse_any()?;
         parser.cursor.skip_whitespace();
@@ -117,15 +122,23 @@ impl JsonPattern {
 
     fn evaluate(&self, expression: &Expression, document: &Value) -> bool {
         match expression {
-            Expression::Any(branches) => branches.iter().any(|branch| self.evaluate(branch, document)),
-            Expression::All(branches) => branches.iter().all(|branch| self.evaluate(branch, document)),
+            Expression::Any(branches) => branches
+                .iter()
+                .any(|branch| self.evaluate(branch, document)),
+            Expression::All(branches) => branches
+                .iter()
+                .all(|branch| self.evaluate(branch, document)),
             Expression::Test { selector, check } => {
                 let steps = &self.selectors[*selector].steps;
                 match check {
                     Check::NotExists => !visit(document, steps, &mut |_| true),
                     Check::IsNull => visit(document, steps, &mut Value::is_null),
-                    Check::IsTrue => visit(document, steps, &mut |value| value.as_bool() == Some(true)),
-                    Check::IsFalse => visit(document, steps, &mut |value| value.as_bool() == Some(false)),
+                    Check::IsTrue => {
+                        visit(document, steps, &mut |value| value.as_bool() == Some(true))
+                    }
+                    Check::IsFalse => {
+                        visit(document, steps, &mut |value| value.as_bool() == Some(false))
+                    }
                     Check::Compare(condition) => visit(document, steps, &mut |value| match value {
                         Value::String(text) => condition.holds(&text.as_str()),
                         Value::Number(number) => condition.holds(&JsonNumber(number)),
@@ -158,10 +171,18 @@ fn visit(value: &Value, steps: &[Step], test: &mut impl FnMut(&Value) -> bool) -
         return test(value);
     };
     match (step, value) {
-        (Step::Key(key), Value::Object(members)) => members.get(key).is_some_and(|member| visit(member, rest, test)),
-        (Step::Index(index), Value::Array(elements)) => elements.get(*index).is_some_and(|element| visit(element, rest, test)),
-        (Step::AnyMember, Value::Object(members)) => members.values().any(|member| visit(member, rest, test)),
-        (Step::AnyMember | Step::AnyElement, Value::Array(elements)) => elements.iter().any(|element| visit(element, rest, test)),
+        (Step::Key(key), Value::Object(members)) => members
+            .get(key)
+            .is_some_and(|member| visit(member, rest, test)),
+        (Step::Index(index), Value::Array(elements)) => elements
+            .get(*index)
+            .is_some_and(|element| visit(element, rest, test)),
+        (Step::AnyMember, Value::Object(members)) => {
+            members.values().any(|member| visit(member, rest, test))
+        }
+        (Step::AnyMember | Step::AnyElement, Value::Array(elements)) => {
+            elements.iter().any(|element| visit(element, rest, test))
+        }
         _ => false,
     }
 }
@@ -188,7 +209,11 @@ impl Parser<'_, '_> {
             }
             branches.push(self.parse_all()?);
         }
-        Ok(if branches.len() == 1 { branches.pop().expect("one branch") } else { Expression::Any(branches) })
+        Ok(if branches.len() == 1 {
+            branches.pop().expect("one branch")
+        } else {
+            Expression::Any(branches)
+        })
     }
 
     fn parse_all(&mut self) -> Result<Expression, FilterPatternError> {
@@ -200,7 +225,11 @@ impl Parser<'_, '_> {
             }
             branches.push(self.parse_primary()?);
         }
-        Ok(if branches.len() == 1 { branches.pop().expect("one branch") } else { Expression::All(branches) })
+        Ok(if branches.len() == 1 {
+            branches.pop().expect("one branch")
+        } else {
+            Expression::All(branches)
+        })
     }
 
     fn parse_primary(&mut self) -> Result<Expression, FilterPatternError> {
@@ -210,7 +239,9 @@ impl Parser<'_, '_> {
                 self.cursor.advance(1);
                 self.depth += 1;
                 if self.depth > MAX_NESTING {
-                    return Err(FilterPatternError::invalid(format!("parentheses are nested more than {MAX_NESTING} deep")));
+                    return Err(FilterPatternError::invalid(format!(
+                        "parentheses are nested more than {MAX_NESTING} deep"
+                    )));
                 }
                 let inner = self.parse_any()?;
                 self.cursor.skip_whitespace();
@@ -256,7 +287,9 @@ impl Parser<'_, '_> {
         } else {
             match Condition::parse(&mut self.cursor, self.regex_count, b"()&|")? {
                 Some(condition) => Check::Compare(condition),
-                None => return Err(self.unexpected("an operator (=, !=, <, <=, >, >=, IS NULL, IS TRUE, IS FALSE or NOT EXISTS)")),
+                None => return Err(self.unexpected(
+                    "an operator (=, !=, <, <=, >, >=, IS NULL, IS TRUE, IS FALSE or NOT EXISTS)",
+                )),
             }
         };
         Ok(Expression::Test { selector, check })
@@ -264,7 +297,10 @@ impl Parser<'_, '_> {
 
     fn eat_keyword(&mut self, keyword: &str) -> bool {
         let rest = self.cursor.rest();
-        let boundary = rest.as_bytes().get(keyword.len()).is_none_or(|&byte| !byte.is_ascii_alphanumeric() && byte != b'_');
+        let boundary = rest
+            .as_bytes()
+            .get(keyword.len())
+            .is_none_or(|&byte| !byte.is_ascii_alphanumeric() && byte != b'_');
         rest.starts_with(keyword) && boundary && self.cursor.eat(keyword)
     }
 
@@ -316,7 +352,11 @@ impl Parser<'_, '_> {
                 "at most {MAX_WILDCARDS_PER_PATTERN} wildcard selectors are allowed in a pattern"
             )));
         }
-        if let Some(existing) = self.selectors.iter().position(|selector| selector.source == source) {
+        if let Some(existing) = self
+            .selectors
+            .iter()
+            .position(|selector| selector.source == source)
+        {
             return Ok(existing);
         }
         self.selectors.push(Selector {
@@ -327,7 +367,11 @@ impl Parser<'_, '_> {
     }
 
     /// `[0]`, `[*]`, `['a.b']` or `["a.b"]`, with the cursor on the `[`.
-    fn parse_bracket(&mut self, start: usize, wildcards: &mut usize) -> Result<Step, FilterPatternError> {
+    fn parse_bracket(
+        &mut self,
+        start: usize,
+        wildcards: &mut usize,
+    ) -> Result<Step, FilterPatternError> {
         self.cursor.advance(1);
         let step = match self.cursor.peek() {
             Some(b'*') => {
@@ -371,7 +415,10 @@ impl Parser<'_, '_> {
         if self.cursor.is_at_end() {
             FilterPatternError::invalid(format!("expected {expected} but the pattern ended"))
         } else {
-            FilterPatternError::invalid(format!("expected {expected} but found '{}'", self.cursor.next_word()))
+            FilterPatternError::invalid(format!(
+                "expected {expected} but found '{}'",
+                self.cursor.next_word()
+            ))
         }
     }
 }

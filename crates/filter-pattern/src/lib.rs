@@ -70,16 +70,14 @@ impl FilterPattern {
         let kind = if pattern.trim().is_empty() {
             Kind::Everything
         } else if let Some(after_brace) = pattern.strip_prefix('{') {
-            let body = after_brace
-                .trim_end()
-                .strip_suffix('}')
-                .ok_or_else(|| FilterPatternError::new("If a filter pattern starts with '{' it must end with '}'"))?;
+            let body = after_brace.trim_end().strip_suffix('}').ok_or_else(|| {
+                FilterPatternError::new("If a filter pattern starts with '{' it must end with '}'")
+            })?;
             Kind::Json(JsonPattern::parse(body, &mut regex_count)?)
         } else if let Some(after_bracket) = pattern.strip_prefix('[') {
-            let body = after_bracket
-                .trim_end()
-                .strip_suffix(']')
-                .ok_or_else(|| FilterPatternError::new("If a filter pattern starts with '[' it must end with ']'"))?;
+            let body = after_bracket.trim_end().strip_suffix(']').ok_or_else(|| {
+                FilterPatternError::new("If a filter pattern starts with '[' it must end with ']'")
+            })?;
             Kind::Delimited(DelimitedPattern::parse(body, &mut regex_count)?)
         } else {
             Kind::Terms(TermPattern::parse(pattern, &mut regex_count)?)

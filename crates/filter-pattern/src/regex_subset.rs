@@ -38,7 +38,9 @@ pub(crate) fn compile(body: &str) -> Result<Regex, FilterPatternError> {
                 regex::Error::CompiledTooBig(_) => "it is too large".to_string(),
                 other => first_line(&other.to_string()),
             };
-            FilterPatternError::invalid(format!("regular expression %{body}% is not valid: {reason}"))
+            FilterPatternError::invalid(format!(
+                "regular expression %{body}% is not valid: {reason}"
+            ))
         })
 }
 
@@ -56,7 +58,9 @@ fn first_line(text: &str) -> String {
 
 fn translate(body: &str) -> Result<String, FilterPatternError> {
     if body.is_empty() {
-        return Err(FilterPatternError::invalid("regular expression %% is empty"));
+        return Err(FilterPatternError::invalid(
+            "regular expression %% is empty",
+        ));
     }
     if let Some(c) = body.chars().find(|c| !c.is_ascii()) {
         return Err(FilterPatternError::invalid(format!(
@@ -84,9 +88,14 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                     b's' => push_class(&mut out, SPACE, false, in_class),
                     b'S' => push_class(&mut out, SPACE, true, in_class),
                     b'x' => {
-                        let hex = bytes.get(index..index + 2).filter(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+                        let hex = bytes
+                            .get(index..index + 2)
+                            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit));
                         let Some(hex) = hex else {
-                            return Err(unsupported(body, "'\\x' not followed by two hexadecimal digits"));
+                            return Err(unsupported(
+                                body,
+                                "'\\x' not followed by two hexadecimal digits",
+                            ));
                         };
                         out.push_str("\\x");
                         out.push(hex[0] as char);
@@ -98,7 +107,10 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                         out.push(escaped as char);
                     }
                     _ => {
-                        return Err(unsupported(body, &format!("the escape '\\{}'", escaped as char)));
+                        return Err(unsupported(
+                            body,
+                            &format!("the escape '\\{}'", escaped as char),
+                        ));
                     }
                 }
                 continue;
@@ -133,7 +145,10 @@ fn translate(body: &str) -> Result<String, FilterPatternError> {
                 // dashes or a range in Java; never let it become an operator.
                 out.push_str("\\-");
             }
-            _ if byte.is_ascii_alphanumeric() || ALLOWED_SYMBOLS.contains(&byte) || OPERATORS.contains(&byte) => {
+            _ if byte.is_ascii_alphanumeric()
+                || ALLOWED_SYMBOLS.contains(&byte)
+                || OPERATORS.contains(&byte) =>
+            {
                 out.push(byte as char);
             }
             _ => {
@@ -164,7 +179,9 @@ fn push_class(out: &mut String, members: &str, negated: bool, in_class: bool) {
 }
 
 fn unsupported(body: &str, what: &str) -> FilterPatternError {
-    FilterPatternError::invalid(format!("{what} is not supported in regular expression %{body}%"))
+    FilterPatternError::invalid(format!(
+        "{what} is not supported in regular expression %{body}%"
+    ))
 }
 
 #[cfg(test)]
@@ -173,8 +190,14 @@ mod tests {
 
     fn accepts(body: &str, matching: &str, not_matching: &str) {
         let regex = compile(body).unwrap_or_else(|e| panic!("%{body}% refused: {e}"));
-        assert!(regex.is_match(matching), "%{body}% should match {matching:?}");
-        assert!(!regex.is_match(not_matching), "%{body}% should not match {not_matching:?}");
+        assert!(
+            regex.is_match(matching),
+            "%{body}% should match {matching:?}"
+        );
+        assert!(
+            !regex.is_match(not_matching),
+            "%{body}% should not match {not_matching:?}"
+        );
     }
 
     fn refuses(body: &str) -> String {
@@ -183,14 +206,22 @@ mod tests {
 
     #[test]
     fn documented_operators_work() {
-        accepts("AUTHORIZED", "[SUCCESS 200] AUTHORIZED REQUEST", "authorized");
+        accepts(
+            "AUTHORIZED",
+            "[SUCCESS 200] AUTHORIZED REQUEST",
+            "authorized",
+        );
         accepts("^[hc]at", "hat trick", "that");
         accepts("[hc]at$", "a cat", "cats");
         accepts("colou?r", "colour", "colr");
         accepts("[abcx-z]", "y", "d");
         accepts("a{3,5}", "baaab", "baab");
         accepts("gray|grey", "grey", "gry");
-        accepts("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}", "ip 10.0.0.1 ok", "ip 10.0.0 ok");
+        accepts(
+            "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}",
+            "ip 10.0.0.1 ok",
+            "ip 10.0.0 ok",
+        );
         accepts("[Ee]rror|[Ff]ail", "Fail", "ERROR");
         accepts("e.+r", "error", "er");
         accepts("ab*c", "ac", "abd");
@@ -199,7 +230,11 @@ mod tests {
         accepts("[\\d_]+x", "_9x", "ax");
         accepts("[^\\d]z", "az", "9z");
         accepts("10\\.10\\.0\\.1", "10.10.0.1", "10a10b0c1");
-        accepts("user@host:/path;a,b=c#d-e", "user@host:/path;a,b=c#d-e", "user");
+        accepts(
+            "user@host:/path;a,b=c#d-e",
+            "user@host:/path;a,b=c#d-e",
+            "user",
+        );
     }
 
     #[test]

@@ -14,12 +14,17 @@ use crate::FilterPatternError;
 
 #[derive(Debug, Clone)]
 enum Term {
-    /// Prebuilt so a scan over millions of messages allocates nothing.
-    Literal(Finder<'static>),
+    /// Prebuilt so a scan over millions of messages allocates nothing; boxed
+    /// because a finder is ~300 bytes and most patterns have few terms.
+    Literal(Box<Finder<'static>>),
     Regex(Regex),
 }
 
 impl Term {
+    fn literal(text: &str) -> Term {
+        Term::Literal(Box::new(Finder::new(text.as_bytes()).into_owned()))
+    }
+
     fn is_in(&self, message: &str) -> bool {
         match self {
             Term::Literal(finder) => finder.find(message.as_bytes()).is_some(),
@@ -36,7 +41,10 @@ pub(crate) struct TermPattern {
 }
 
 impl TermPattern {
-    pub(crate) fn parse(pattern: &str, regex_count: &mut usize) -> Result<TermPattern, FilterPatternError> {
+    pub(crate) fn parse(
+        pattern: &str,
+        regex_count: &mut usize,
+    ) -> Result<TermPattern, FilterPatternError> {
         let mut required = Vec::new();
         let mut alternatives = Vec::new();
         let mut excluded = Vec::new();
@@ -56,7 +64,7 @@ impl TermPattern {
                 _ => &mut required,
             };
             let term = match cursor.peek() {
-                Some(b'"') => Term::Literal(Finder::new(parse_quoted(&mut cursor)?.as_bytes()).into_owned()),
+                Some(b'"') => Term::literal(&parse_quoted(&mut cursor)?),
                 Some(b'%') => {
                     *regex_count += 1;
                     Term::Regex(parse_regex(&mut cursor)?)
@@ -65,12 +73,17 @@ impl TermPattern {
                     let word = cursor.take_while(|byte| !byte.is_ascii_whitespace());
                     if word.is_empty() {
                         // A lone `?` or `-`.
-                        return Err(FilterPatternError::invalid_term(&(first as char).to_string()));
+                        return Err(FilterPatternError::invalid_term(
+                            &(first as char).to_string(),
+                        ));
                     }
-                    if let Some(bad) = word.chars().find(|&c| !(c.is_ascii_alphanumeric() || c == '_')) {
+                    if let Some(bad) = word
+                        .chars()
+                        .find(|&c| !(c.is_ascii_alphanumeric() || c == '_'))
+                    {
                         return Err(FilterPatternError::invalid_term(&bad.to_string()));
                     }
-                    Term::Literal(Finder::new(word.as_bytes()).into_owned())
+                    Term::literal(word)
                 }
             };
             // `"event":"x"` is one of AWS's refusals: a quoted term must be
@@ -92,7 +105,8 @@ impl TermPattern {
 
     pub(crate) fn matches(&self, message: &str) -> bool {
         self.required.iter().all(|term| term.is_in(message))
-            && (self.alternatives.is_empty() || self.alternatives.iter().any(|term| term.is_in(message)))
+            && (self.alternatives.is_empty()
+                || self.alternatives.iter().any(|term| term.is_in(message)))
             && !self.excluded.iter().any(|term| term.is_in(message))
     }
 }

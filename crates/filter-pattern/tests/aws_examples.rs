@@ -12,15 +12,24 @@ fn assert_matches(text: &str, events: &[&str]) {
     let pattern = pattern(text);
     for event in events {
         assert!(pattern.matches(event), "{text:?} should match {event:?}");
-        assert!(pattern.extract(event).is_some(), "{text:?} should extract from {event:?}");
+        assert!(
+            pattern.extract(event).is_some(),
+            "{text:?} should extract from {event:?}"
+        );
     }
 }
 
 fn assert_rejects(text: &str, events: &[&str]) {
     let pattern = pattern(text);
     for event in events {
-        assert!(!pattern.matches(event), "{text:?} should not match {event:?}");
-        assert!(pattern.extract(event).is_none(), "{text:?} should not extract from {event:?}");
+        assert!(
+            !pattern.matches(event),
+            "{text:?} should not match {event:?}"
+        );
+        assert!(
+            pattern.extract(event).is_none(),
+            "{text:?} should not extract from {event:?}"
+        );
     }
 }
 
@@ -42,13 +51,22 @@ mod unstructured {
 
     #[test]
     fn single_term_is_a_case_sensitive_substring() {
-        assert_matches("ERROR", &["[ERROR] A fatal exception has occurred", "Exiting with ERRORCODE: -1"]);
+        assert_matches(
+            "ERROR",
+            &[
+                "[ERROR] A fatal exception has occurred",
+                "Exiting with ERRORCODE: -1",
+            ],
+        );
         assert_rejects("ERROR", &["[error] lower case", "ERRO R", ""]);
     }
 
     #[test]
     fn excluded_term() {
-        assert_matches("\"ERROR\" -\"Exiting\"", &["[ERROR] A fatal exception has occurred"]);
+        assert_matches(
+            "\"ERROR\" -\"Exiting\"",
+            &["[ERROR] A fatal exception has occurred"],
+        );
         assert_rejects("\"ERROR\" -\"Exiting\"", &["Exiting with ERRORCODE: -1"]);
         assert_matches("-DEBUG", &["INFO started", ""]);
         assert_rejects("-DEBUG", &["DEBUG details"]);
@@ -56,11 +74,23 @@ mod unstructured {
 
     #[test]
     fn multiple_terms_all_required() {
-        assert_matches("ERROR Exception", &["[ERROR] Caught IllegalArgumentException", "[ERROR] Unhandled Exception"]);
-        assert_rejects("ERROR Exception", &["[ERROR] nothing else", "Exception only"]);
+        assert_matches(
+            "ERROR Exception",
+            &[
+                "[ERROR] Caught IllegalArgumentException",
+                "[ERROR] Unhandled Exception",
+            ],
+        );
+        assert_rejects(
+            "ERROR Exception",
+            &["[ERROR] nothing else", "Exception only"],
+        );
         assert_matches(
             "Failed to process the request",
-            &["[WARN] Failed to process the request", "[ERROR] Unable to continue: Failed to process the request"],
+            &[
+                "[WARN] Failed to process the request",
+                "[ERROR] Unable to continue: Failed to process the request",
+            ],
         );
         // Unquoted words need not be adjacent.
         assert_matches("Failed request", &["Failed to process the request"]);
@@ -68,8 +98,14 @@ mod unstructured {
 
     #[test]
     fn quoted_phrase_is_exact() {
-        assert_matches("\"Failed to process\"", &["[WARN] Failed to process the request"]);
-        assert_rejects("\"Failed to process\"", &["Failed  to process", "process Failed to"]);
+        assert_matches(
+            "\"Failed to process\"",
+            &["[WARN] Failed to process the request"],
+        );
+        assert_rejects(
+            "\"Failed to process\"",
+            &["Failed  to process", "process Failed to"],
+        );
         assert_matches("\"user@example.com\"", &["login user@example.com ok"]);
         assert_matches("\"ERROR 401\"", &["[ERROR 401] UNAUTHORIZED REQUEST"]);
     }
@@ -106,9 +142,21 @@ mod unstructured {
 
     #[test]
     fn standalone_regex() {
-        assert_matches("%AUTHORIZED%", &["[ERROR 401] UNAUTHORIZED REQUEST", "[SUCCESS 200] AUTHORIZED REQUEST"]);
-        assert_matches("%\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}%", &["from 192.168.0.1 port"]);
-        assert_rejects("%\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}%", &["from 192.168.0 port"]);
+        assert_matches(
+            "%AUTHORIZED%",
+            &[
+                "[ERROR 401] UNAUTHORIZED REQUEST",
+                "[SUCCESS 200] AUTHORIZED REQUEST",
+            ],
+        );
+        assert_matches(
+            "%\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}%",
+            &["from 192.168.0.1 port"],
+        );
+        assert_rejects(
+            "%\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}%",
+            &["from 192.168.0 port"],
+        );
         assert_matches("%[Ee]rror|[Ff]ail%", &["an error", "Failed", "fail"]);
         assert_rejects("%[Ee]rror|[Ff]ail%", &["ERROR", "FAIL"]);
         assert_matches("%^[hc]at%", &["hat", "cat food"]);
@@ -194,8 +242,22 @@ mod json {
 
     #[test]
     fn json_patterns_never_match_non_json() {
-        for text in ["{ $.eventType = \"UpdateTrail\" }", "{ $.x NOT EXISTS }", "{ $.a != 1 }"] {
-            assert_rejects(text, &["UpdateTrail", "eventType=UpdateTrail", "", "{not json", "[1,2", "\"string\""]);
+        for text in [
+            "{ $.eventType = \"UpdateTrail\" }",
+            "{ $.x NOT EXISTS }",
+            "{ $.a != 1 }",
+        ] {
+            assert_rejects(
+                text,
+                &[
+                    "UpdateTrail",
+                    "eventType=UpdateTrail",
+                    "",
+                    "{not json",
+                    "[1,2",
+                    "\"string\"",
+                ],
+            );
         }
         assert_rejects("{ $.x NOT EXISTS }", &["{\"a\": 1} trailing text"]);
     }
@@ -220,8 +282,14 @@ mod json {
 
     #[test]
     fn compound_conditions_follow_precedence() {
-        assert_matches("{ ($.user.id = 1) && ($.users[0].email = \"John.Doe@example.com\") }", &[USERS]);
-        assert_rejects("{ ($.user.id = 2 && $.users[0].email = \"nonmatch\") || $.actions[2] = \"GET\" }", &[USERS]);
+        assert_matches(
+            "{ ($.user.id = 1) && ($.users[0].email = \"John.Doe@example.com\") }",
+            &[USERS],
+        );
+        assert_rejects(
+            "{ ($.user.id = 2 && $.users[0].email = \"nonmatch\") || $.actions[2] = \"GET\" }",
+            &[USERS],
+        );
         // && binds tighter than ||.
         assert_matches(
             "{ $.user.email = \"John.Stiles@example.com\" || $.coordinates[0][1] = nonmatch && $.actions[2] = nomatch }",
@@ -231,14 +299,23 @@ mod json {
             "{ ($.user.email = \"John.Stiles@example.com\" || $.coordinates[0][1] = nonmatch) && $.actions[2] = nomatch }",
             &[USERS],
         );
-        assert_matches("{ $.coordinates[2][0] = 7 && $.actions[1] = PUT }", &[USERS]);
+        assert_matches(
+            "{ $.coordinates[2][0] = 7 && $.actions[1] = PUT }",
+            &[USERS],
+        );
         assert_matches("{ ((($.user.id = 1))) }", &[USERS]);
     }
 
     #[test]
     fn selecting_an_object_or_array_never_matches() {
         let event = r#"{"users": [1, 2, 3], "user": {"id": 1}}"#;
-        for text in ["{ $.users = 1 }", "{ $.users != 1 }", "{ $.user = * }", "{ $.user != \"x\" }", "{ $.users > 0 }"] {
+        for text in [
+            "{ $.users = 1 }",
+            "{ $.users != 1 }",
+            "{ $.user = * }",
+            "{ $.user != \"x\" }",
+            "{ $.users > 0 }",
+        ] {
             assert_rejects(text, &[event]);
         }
     }
@@ -373,7 +450,10 @@ mod json {
     #[test]
     fn booleans_and_nulls() {
         let event = r#"{"on": true, "off": false, "none": null, "text": "true"}"#;
-        assert_matches("{ $.on IS TRUE && $.off IS FALSE && $.none IS NULL }", &[event]);
+        assert_matches(
+            "{ $.on IS TRUE && $.off IS FALSE && $.none IS NULL }",
+            &[event],
+        );
         assert_rejects("{ $.text IS TRUE }", &[event]);
         assert_rejects("{ $.on IS FALSE }", &[event]);
         assert_rejects("{ $.none = * }", &[event]);
@@ -425,33 +505,76 @@ mod space_delimited {
         ] {
             assert_matches(text, &ACCESS_LOG);
         }
-        for text in ["[ip, user, username, timestamp, request, status_code]", "[a, b, c, d, e, f, g, h]", "[a, b, c, d, e, f, g, h, ...]"] {
+        for text in [
+            "[ip, user, username, timestamp, request, status_code]",
+            "[a, b, c, d, e, f, g, h]",
+            "[a, b, c, d, e, f, g, h, ...]",
+        ] {
             assert_rejects(text, &ACCESS_LOG);
         }
     }
 
     #[test]
     fn field_conditions() {
-        assert_matches("[ip, user, username, timestamp, request, status_code, bytes > 1000]", &ACCESS_LOG);
-        assert_rejects("[ip, user, username, timestamp, request, status_code, bytes > 5000]", &[ACCESS_LOG[0], ACCESS_LOG[2]]);
-        assert_matches("[ip, user, username, timestamp, request, status_code = 200, bytes]", &[ACCESS_LOG[0], ACCESS_LOG[2]]);
-        assert_rejects("[ip, user, username, timestamp, request, status_code = 200, bytes]", &ACCESS_LOG[1..2]);
-        assert_matches("[ip, user, username, timestamp, request, status_code = 5*, bytes]", &ACCESS_LOG[1..2]);
-        assert_matches("[ip, user, username, timestamp, request = *gif*, status_code = 2*, bytes]", &[ACCESS_LOG[0]]);
-        assert_rejects("[ip, user, username, timestamp, request = *html*, status_code, bytes]", &ACCESS_LOG);
-        assert_matches("[ip, user, username, timestamp = \"10/Oct/2000:13:25:15 -0700\", ...]", &ACCESS_LOG[..1]);
+        assert_matches(
+            "[ip, user, username, timestamp, request, status_code, bytes > 1000]",
+            &ACCESS_LOG,
+        );
+        assert_rejects(
+            "[ip, user, username, timestamp, request, status_code, bytes > 5000]",
+            &[ACCESS_LOG[0], ACCESS_LOG[2]],
+        );
+        assert_matches(
+            "[ip, user, username, timestamp, request, status_code = 200, bytes]",
+            &[ACCESS_LOG[0], ACCESS_LOG[2]],
+        );
+        assert_rejects(
+            "[ip, user, username, timestamp, request, status_code = 200, bytes]",
+            &ACCESS_LOG[1..2],
+        );
+        assert_matches(
+            "[ip, user, username, timestamp, request, status_code = 5*, bytes]",
+            &ACCESS_LOG[1..2],
+        );
+        assert_matches(
+            "[ip, user, username, timestamp, request = *gif*, status_code = 2*, bytes]",
+            &[ACCESS_LOG[0]],
+        );
+        assert_rejects(
+            "[ip, user, username, timestamp, request = *html*, status_code, bytes]",
+            &ACCESS_LOG,
+        );
+        assert_matches(
+            "[ip, user, username, timestamp = \"10/Oct/2000:13:25:15 -0700\", ...]",
+            &ACCESS_LOG[..1],
+        );
         assert_matches("[ip = %^127\\.%, ...]", &ACCESS_LOG);
         assert_matches("[..., status_code != 200, bytes]", &ACCESS_LOG[1..2]);
-        assert_matches("[..., status_code >= 500, bytes <= 5324]", &ACCESS_LOG[1..2]);
+        assert_matches(
+            "[..., status_code >= 500, bytes <= 5324]",
+            &ACCESS_LOG[1..2],
+        );
     }
 
     #[test]
     fn and_or_within_a_field() {
-        assert_matches("[..., status_code = 2* && status_code != 201, bytes]", &[ACCESS_LOG[0]]);
-        assert_rejects("[..., status_code = 2* && status_code != 200, bytes]", &ACCESS_LOG);
-        assert_matches("[..., status_code = 500 || status_code = 404, bytes]", &ACCESS_LOG[1..2]);
+        assert_matches(
+            "[..., status_code = 2* && status_code != 201, bytes]",
+            &[ACCESS_LOG[0]],
+        );
+        assert_rejects(
+            "[..., status_code = 2* && status_code != 200, bytes]",
+            &ACCESS_LOG,
+        );
+        assert_matches(
+            "[..., status_code = 500 || status_code = 404, bytes]",
+            &ACCESS_LOG[1..2],
+        );
         // && binds tighter than ||.
-        assert_matches("[..., status_code = 9 || status_code = 2* && status_code != 201, bytes]", &[ACCESS_LOG[0]]);
+        assert_matches(
+            "[..., status_code = 9 || status_code = 2* && status_code != 201, bytes]",
+            &[ACCESS_LOG[0]],
+        );
     }
 
     // The documentation's OR example events.
@@ -469,10 +592,14 @@ mod space_delimited {
     #[test]
     fn extraction_names_fields_or_numbers_them() {
         // The documented extraction: named fields as `$name`, the rest by position.
-        let event = r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
+        let event =
+            r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534"#;
         let pattern = pattern("[..., request=*.html*, status_code=4*,]");
         let extracted = pattern.extract(event).expect("matches");
-        let pairs: Vec<(&str, &str)> = extracted.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = extracted
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(
             pairs,
             [
@@ -520,6 +647,9 @@ mod space_delimited {
 
     #[test]
     fn tabs_and_repeated_spaces_separate_fields() {
-        assert_matches("[a, b = INFO, c]", &["2026-01-01T00:00:00Z\tINFO\tstarted", "x   INFO  y"]);
+        assert_matches(
+            "[a, b = INFO, c]",
+            &["2026-01-01T00:00:00Z\tINFO\tstarted", "x   INFO  y"],
+        );
     }
 }

@@ -18,8 +18,14 @@ fn assert_refused(pattern: &str, expected: &str) {
 #[track_caller]
 fn assert_refused_containing(pattern: &str, expected_part: &str) {
     let message = refusal(pattern);
-    assert!(message.contains(expected_part), "pattern {pattern:?}: {message:?} should contain {expected_part:?}");
-    assert!(message.starts_with("Invalid filter pattern: "), "pattern {pattern:?}: {message:?}");
+    assert!(
+        message.contains(expected_part),
+        "pattern {pattern:?}: {message:?} should contain {expected_part:?}"
+    );
+    assert!(
+        message.starts_with("Invalid filter pattern: "),
+        "pattern {pattern:?}: {message:?}"
+    );
 }
 
 #[test]
@@ -27,7 +33,10 @@ fn unquoted_terms_may_only_hold_letters_digits_and_underscores() {
     // AWS: "Invalid character(s) in term ':'" for `?Status: timeout`.
     assert_refused("?Status: timeout", "Invalid character(s) in term ':'");
     // AWS: "Invalid character(s) in term '('" for an unquoted phrase with a parenthesis.
-    assert_refused("PlayerSpawnedInWorld (reason: JoinMultiplayer", "Invalid character(s) in term '('");
+    assert_refused(
+        "PlayerSpawnedInWorld (reason: JoinMultiplayer",
+        "Invalid character(s) in term '('",
+    );
     assert_refused("level\\\":\\\"error", "Invalid character(s) in term '\\'");
     assert_refused("`ERROR", "Invalid character(s) in term '`'");
     assert_refused("email@someemail.com", "Invalid character(s) in term '@'");
@@ -64,9 +73,18 @@ fn a_leading_space_makes_a_json_pattern_unstructured() {
 #[test]
 fn unbalanced_outer_brackets() {
     // AWS's own wording for both.
-    assert_refused("{ $.a = 1", "If a filter pattern starts with '{' it must end with '}'");
-    assert_refused("{$.kubernetes.namespace_name=abc", "If a filter pattern starts with '{' it must end with '}'");
-    assert_refused("[time, level=ERROR, msg", "If a filter pattern starts with '[' it must end with ']'");
+    assert_refused(
+        "{ $.a = 1",
+        "If a filter pattern starts with '{' it must end with '}'",
+    );
+    assert_refused(
+        "{$.kubernetes.namespace_name=abc",
+        "If a filter pattern starts with '{' it must end with '}'",
+    );
+    assert_refused(
+        "[time, level=ERROR, msg",
+        "If a filter pattern starts with '[' it must end with ']'",
+    );
     // Trailing whitespace after the closing bracket is fine.
     assert!(FilterPattern::parse("{ $.a = 1 }  ").is_ok());
     assert!(FilterPattern::parse("[a, b]\n").is_ok());
@@ -101,19 +119,28 @@ fn json_syntax_errors() {
     assert_refused_containing("{ $.a }", "expected an operator");
     assert_refused_containing("{ $.a = }", "expected a value after '='");
     assert_refused_containing("{ $.a = 1 && }", "expected a selector");
-    assert_refused_containing("{ $.a = 1 $.b = 2 }", "expected '&&', '||' or the closing '}'");
+    assert_refused_containing(
+        "{ $.a = 1 $.b = 2 }",
+        "expected '&&', '||' or the closing '}'",
+    );
     assert_refused_containing("{ ($.a = 1 }", "expected ')'");
     assert_refused_containing("{ $.a = 1) }", "found ')'");
     assert_refused("{ $.a == 1 }", "Invalid character(s) in term '='");
     assert_refused_containing("{ $ = 1 }", "selects the whole event");
     assert_refused_containing("{ $.a = 1 & $.b = 2 }", "expected");
-    assert_refused_containing(&format!("{{ {}$.a = 1{} }}", "(".repeat(100), ")".repeat(100)), "nested more than");
+    assert_refused_containing(
+        &format!("{{ {}$.a = 1{} }}", "(".repeat(100), ")".repeat(100)),
+        "nested more than",
+    );
 }
 
 #[test]
 fn json_selector_characters() {
     // AWS: "Invalid character(s) in term '$.\"'" for `{ $."sc-status" = 5* }`.
-    assert_refused("{ $.\"sc-status\" = 5* }", "Invalid character(s) in term '$.\"'");
+    assert_refused(
+        "{ $.\"sc-status\" = 5* }",
+        "Invalid character(s) in term '$.\"'",
+    );
     assert_refused("{ $.a@b = 1 }", "Invalid character(s) in term '$.a@'");
     assert_refused("{ $.a[x] = 1 }", "Invalid character(s) in term '$.a[x'");
     assert_refused("{ $.a[0 = 1 }", "Invalid character(s) in term '$.a[0 '");
@@ -131,10 +158,22 @@ fn json_values_that_need_quotes() {
 #[test]
 fn ordering_comparisons_need_numbers() {
     // AWS: "Invalid character(s) in term '\"someString\"'" for `{ $.someInt >= "someString" }`.
-    assert_refused("{ $.someInt >= \"someString\" }", "Invalid character(s) in term '\"someString\"'");
-    assert_refused("{ $.someInt >= \"123\" }", "Invalid character(s) in term '\"123\"'");
-    assert_refused("{ $.eventType > UpdateTrail }", "Invalid character(s) in term 'UpdateTrail'");
-    assert_refused("{ $.eventType <= 12* }", "Invalid character(s) in term '12*'");
+    assert_refused(
+        "{ $.someInt >= \"someString\" }",
+        "Invalid character(s) in term '\"someString\"'",
+    );
+    assert_refused(
+        "{ $.someInt >= \"123\" }",
+        "Invalid character(s) in term '\"123\"'",
+    );
+    assert_refused(
+        "{ $.eventType > UpdateTrail }",
+        "Invalid character(s) in term 'UpdateTrail'",
+    );
+    assert_refused(
+        "{ $.eventType <= 12* }",
+        "Invalid character(s) in term '12*'",
+    );
     assert_refused("{ $.a < %5% }", "Invalid character(s) in term '%5%'");
     assert_refused("[a, b > x]", "Invalid character(s) in term 'x'");
 }
@@ -143,7 +182,10 @@ fn ordering_comparisons_need_numbers() {
 fn unsupported_json_keywords() {
     assert_refused_containing("{ $.a IS NOT NULL }", "'IS NOT' is not supported");
     assert_refused_containing("{ $.a EXISTS }", "'EXISTS' is not supported");
-    assert_refused_containing("{ $.a IS MISSING }", "expected NULL, TRUE or FALSE after 'IS'");
+    assert_refused_containing(
+        "{ $.a IS MISSING }",
+        "expected NULL, TRUE or FALSE after 'IS'",
+    );
     assert_refused_containing("{ $.a NOT NULL }", "expected EXISTS after 'NOT'");
     assert_refused_containing("{ $.a is null }", "expected an operator");
     assert_refused_containing("{ $.a IS NULLX }", "expected NULL, TRUE or FALSE");
@@ -153,7 +195,10 @@ fn unsupported_json_keywords() {
 fn wildcard_selector_limits() {
     assert!(FilterPattern::parse("{ $.a.* = 1 || $.b[*] = 2 || $.c.*.d = 3 }").is_ok());
     assert_refused_containing("{ $.a.*.b[*] = 1 }", "at most 1 is allowed per selector");
-    assert_refused_containing("{ $.a.* = 1 || $.b.* = 2 || $.c.* = 3 || $.d.* = 4 }", "at most 3 wildcard selectors");
+    assert_refused_containing(
+        "{ $.a.* = 1 || $.b.* = 2 || $.c.* = 3 || $.d.* = 4 }",
+        "at most 3 wildcard selectors",
+    );
 }
 
 #[test]
@@ -170,7 +215,10 @@ fn space_delimited_syntax_errors() {
     assert_refused_containing("[..., x, ... y]", "expected ',' or ']'");
     assert_refused_containing("[a = 1 &&]", "expected a field name after '&&' or '||'");
     // The docs' `w1=!ERROR` is not an operator.
-    assert_refused("[w1=!ERROR&&w1=!WARN, w2]", "Invalid character(s) in term '!'");
+    assert_refused(
+        "[w1=!ERROR&&w1=!WARN, w2]",
+        "Invalid character(s) in term '!'",
+    );
     assert_refused("[$a]", "Invalid character(s) in term '$'");
     assert_refused("[a, b = x/y]", "Invalid character(s) in term '/'");
 }
@@ -180,5 +228,10 @@ fn errors_are_displayable_std_errors() {
     let error: FilterPatternError = FilterPattern::parse("{ $.a = }").unwrap_err();
     let boxed: Box<dyn std::error::Error> = Box::new(error.clone());
     assert_eq!(boxed.to_string(), error.message);
-    assert_eq!(error, FilterPatternError { message: error.message.clone() });
+    assert_eq!(
+        error,
+        FilterPatternError {
+            message: error.message.clone()
+        }
+    );
 }

@@ -28,16 +28,36 @@ fn selector() -> impl Strategy<Value = String> {
         (0usize..3).prop_map(|index| format!("[{index}]")),
         "[a-z.]{1,4}".prop_map(|key| format!(".['{key}']")),
     ];
-    (prop::collection::vec(step, 1..4), prop::option::of(prop_oneof![Just(".*"), Just("[*]")]))
+    (
+        prop::collection::vec(step, 1..4),
+        prop::option::of(prop_oneof![Just(".*"), Just("[*]")]),
+    )
         .prop_map(|(steps, wildcard)| format!("${}{}", steps.concat(), wildcard.unwrap_or("")))
 }
 
 fn json_test() -> impl Strategy<Value = String> {
     prop_oneof![
-        (selector(), prop_oneof![Just("="), Just("!=")], json_value_text()).prop_map(|(s, op, v)| format!("{s} {op} {v}")),
-        (selector(), prop_oneof![Just("<"), Just("<="), Just(">"), Just(">=")], "-?[0-9]{1,3}(\\.[0-9])?")
+        (
+            selector(),
+            prop_oneof![Just("="), Just("!=")],
+            json_value_text()
+        )
             .prop_map(|(s, op, v)| format!("{s} {op} {v}")),
-        (selector(), prop_oneof![Just("IS NULL"), Just("IS TRUE"), Just("IS FALSE"), Just("NOT EXISTS")])
+        (
+            selector(),
+            prop_oneof![Just("<"), Just("<="), Just(">"), Just(">=")],
+            "-?[0-9]{1,3}(\\.[0-9])?"
+        )
+            .prop_map(|(s, op, v)| format!("{s} {op} {v}")),
+        (
+            selector(),
+            prop_oneof![
+                Just("IS NULL"),
+                Just("IS TRUE"),
+                Just("IS FALSE"),
+                Just("NOT EXISTS")
+            ]
+        )
             .prop_map(|(s, check)| format!("{s} {check}")),
     ]
 }
@@ -56,20 +76,34 @@ fn delimited_field() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("...".to_string()),
         word(),
-        (word(), prop_oneof![Just("="), Just("!=")], json_value_text()).prop_map(|(n, op, v)| format!("{n} {op} {v}")),
-        (word(), prop_oneof![Just(">"), Just("<=")], "[0-9]{1,3}").prop_map(|(n, op, v)| format!("{n}{op}{v} || {n} = x*")),
+        (
+            word(),
+            prop_oneof![Just("="), Just("!=")],
+            json_value_text()
+        )
+            .prop_map(|(n, op, v)| format!("{n} {op} {v}")),
+        (word(), prop_oneof![Just(">"), Just("<=")], "[0-9]{1,3}")
+            .prop_map(|(n, op, v)| format!("{n}{op}{v} || {n} = x*")),
     ]
 }
 
 fn structured_pattern() -> impl Strategy<Value = String> {
     prop_oneof![
         json_expression().prop_map(|expression| format!("{{ {expression} }}")),
-        prop::collection::vec(delimited_field(), 1..6).prop_map(|fields| format!("[{}]", fields.join(", "))),
+        prop::collection::vec(delimited_field(), 1..6)
+            .prop_map(|fields| format!("[{}]", fields.join(", "))),
         prop::collection::vec(
-            (prop_oneof![Just(""), Just("?"), Just("-")], prop_oneof![word(), "\"[ -~&&[^\"\\\\]]{0,6}\"", "%[a-z]{1,3}%"]),
+            (
+                prop_oneof![Just(""), Just("?"), Just("-")],
+                prop_oneof![word(), "\"[ -~&&[^\"\\\\]]{0,6}\"", "%[a-z]{1,3}%"]
+            ),
             1..5
         )
-        .prop_map(|terms| terms.into_iter().map(|(prefix, term)| format!("{prefix}{term}")).collect::<Vec<_>>().join(" ")),
+        .prop_map(|terms| terms
+            .into_iter()
+            .map(|(prefix, term)| format!("{prefix}{term}"))
+            .collect::<Vec<_>>()
+            .join(" ")),
     ]
 }
 
@@ -78,12 +112,20 @@ fn message() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         "[ -~]{0,80}",
-        prop::collection::vec(prop_oneof![word(), "\\[[a-z ]{0,6}\\]", "\"[a-z ]{0,6}\"", "[0-9]{1,4}"], 0..8).prop_map(|fields| fields.join(" ")),
+        prop::collection::vec(
+            prop_oneof![word(), "\\[[a-z ]{0,6}\\]", "\"[a-z ]{0,6}\"", "[0-9]{1,4}"],
+            0..8
+        )
+        .prop_map(|fields| fields.join(" ")),
         prop::collection::vec((word(), json_value_text()), 0..5).prop_map(|members| {
             let body: Vec<String> = members
                 .into_iter()
                 .map(|(key, value)| {
-                    let value = if value.starts_with('"') || value.parse::<f64>().is_ok() { value } else { format!("{value:?}") };
+                    let value = if value.starts_with('"') || value.parse::<f64>().is_ok() {
+                        value
+                    } else {
+                        format!("{value:?}")
+                    };
                     format!("\"{key}\": {{\"{key}\": [{value}, null, true]}}, \"{key}2\": {value}")
                 })
                 .collect();
@@ -95,7 +137,13 @@ fn message() -> impl Strategy<Value = String> {
 fn check_consistency(pattern: &FilterPattern, message: &str) -> Result<(), TestCaseError> {
     let matched = pattern.matches(message);
     let extracted = pattern.extract(message);
-    prop_assert_eq!(matched, extracted.is_some(), "pattern {} message {:?}", pattern, message);
+    prop_assert_eq!(
+        matched,
+        extracted.is_some(),
+        "pattern {} message {:?}",
+        pattern,
+        message
+    );
     Ok(())
 }
 
