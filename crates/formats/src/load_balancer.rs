@@ -7,7 +7,9 @@
 
 use crate::lexing::ColumnType::*;
 use crate::positional::{self, Column, Column::*, Layout};
-use crate::record::LineOutcome;
+use std::borrow::Cow;
+
+use crate::record::{FieldValue, LineOutcome};
 
 const REQUEST_PARTS: [&str; 3] = ["request_verb", "request_url", "request_proto"];
 
@@ -135,5 +137,17 @@ pub fn parse_nlb(line: &str) -> LineOutcome<'_> {
             reason: "NLB access log lines start with tls",
         };
     }
-    positional::parse(&NLB, line)
+    let mut outcome = positional::parse(&NLB, line);
+    // The ALPN list is written as `"h2","http/1.1"`; the tokenizer took its
+    // outer quotes for field quoting, so they are put back.
+    if let LineOutcome::Record(r) = &mut outcome {
+        for (name, value) in r.fields.iter_mut() {
+            if name == "alpn_client_preference_list" {
+                if let FieldValue::Str(s) = value {
+                    *value = FieldValue::Str(Cow::Owned(format!("\"{s}\"")));
+                }
+            }
+        }
+    }
+    outcome
 }
