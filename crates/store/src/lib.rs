@@ -298,6 +298,28 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A source of events a scan has not fetched yet, keyed by the first timestamp the merge would
+/// meet in it (min going forward, max going backward).
+struct PendingRun {
+    key: i64,
+    unit: PendingUnit,
+}
+
+enum PendingUnit {
+    Segment(SegmentMeta),
+    RowGroup(Arc<segment::OpenedSegment>, usize),
+}
+
+/// Keeps `pending` ordered so that its last element is the one the merge reaches first.
+fn push_pending(pending: &mut Vec<PendingRun>, forward: bool, run: PendingRun) {
+    let at = if forward {
+        pending.partition_point(|p| p.key > run.key)
+    } else {
+        pending.partition_point(|p| p.key < run.key)
+    };
+    pending.insert(at, run);
+}
+
 /// A memtable lock for reading one group in order: shared if the group is already sorted,
 /// exclusive (after sorting) otherwise.
 enum MemGuard<'a> {
@@ -849,22 +871,28 @@ impl Store {
                 }
             });
         }
-        // Segments in the order the merge reaches them; `next` is the first not loaded yet.
-        if forward {
-            candidates.sort_by_key(|s| (s.min_timestamp, s.min_seq));
-        } else {
-            candidates.sort_by_key(|s| std::cmp::Reverse((s.max_timestamp, s.max_seq)));
+        // Segments, then (once a segment is opened) its row groups, in the order the merge reaches
+        // them: the last element is the next one. Nothing is fetched or decoded before the merge
+        // gets to its first timestamp.
+        let mut pending: Vec<PendingRun> = Vec::with_capacity(candidates.len());
+        for seg in candidates {
+            let key = if forward {
+                seg.min_timestamp
+            } else {
+                seg.max_timestamp
+            };
+            push_pending(
+                &mut pending,
+                forward,
+                PendingRun {
+                    key,
+                    unit: PendingUnit::Segment(seg),
+                },
+            );
         }
-        let mut next = 0;
         let mut loaded: Vec<Arc<EventChunk>> = Vec::new();
         let exhausted = loop {
-            let horizon = candidates.get(next).map(|s| {
-                if forward {
-                    s.min_timestamp
-                } else {
-                    s.max_timestamp
-                }
-            });
+            let horizon = pending.last().map(|p| p.key);
             let end = {
                 let guards: Vec<MemGuard> = memtables
                     .iter()
@@ -882,10 +910,9 @@ impl Store {
                 merge_pass(&runs, &filter, &mut page, horizon)
             };
             match end {
-                PassEnd::Full { more } => break !more && next == candidates.len(),
-                PassEnd::Horizon | PassEnd::Drained if next < candidates.len() => {
-                    let seg = &candidates[next];
-                    next += 1;
+                PassEnd::Full { more } => break !more && pending.is_empty(),
+                PassEnd::Horizon | PassEnd::Drained if !pending.is_empty() => {
+                    let next = pending.pop().unwrap();
                     // Only the part of the segment the page can still reach.
                     let (mut start, mut end) = (request.start_time, request.end_time);
                     if let Some(after) = page.after {
@@ -896,21 +923,32 @@ impl Store {
                             end = Some(end.map_or(e, |x| x.min(e)));
                         }
                     }
-                    match self.segments.load(seg, start, end).await {
-                        Ok(l) => loaded.extend(l.chunks),
-                        Err(StoreError::Corrupt(msg)) => {
-                            // Retention or a group deletion may have removed it since it was listed.
-                            let still = self
-                                .catalog
-                                .segments(request.group_id, Some(seg.max_timestamp), None)
-                                .await?;
-                            if still.iter().any(|s| s.id == seg.id) {
-                                return Err(StoreError::Corrupt(msg));
+                    match next.unit {
+                        PendingUnit::Segment(seg) => match self.segments.open_segment(&seg).await {
+                            Ok(opened) => {
+                                for (rg, min, max) in opened.row_groups(start, end) {
+                                    let key = if forward { min } else { max };
+                                    let unit = PendingUnit::RowGroup(opened.clone(), rg);
+                                    push_pending(&mut pending, forward, PendingRun { key, unit });
+                                }
                             }
+                            Err(StoreError::Corrupt(msg)) => {
+                                // Retention or a group deletion may have removed it since it was listed.
+                                let still = self
+                                    .catalog
+                                    .segments(request.group_id, Some(seg.max_timestamp), None)
+                                    .await?;
+                                if still.iter().any(|s| s.id == seg.id) {
+                                    return Err(StoreError::Corrupt(msg));
+                                }
+                            }
+                            Err(e) => return Err(e),
+                        },
+                        PendingUnit::RowGroup(opened, rg) => {
+                            loaded.push(self.segments.row_group(&opened, rg).await?)
                         }
-                        Err(e) => return Err(e),
                     }
-                    // Chunks wholly behind the page position can no longer contribute.
+                    // Runs wholly behind the page position can no longer contribute.
                     if let Some(after) = page.after {
                         loaded.retain(|c| {
                             let n = c.len();

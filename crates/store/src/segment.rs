@@ -19,7 +19,6 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::ParquetMetaData;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::statistics::Statistics;
 use parquet::schema::types::ColumnPath;
@@ -202,27 +201,109 @@ impl EventChunk {
     }
 }
 
-/// A loaded part of a segment: the row groups a read needs, each a sorted run.
+/// A fetched, checksum-verified segment file with its parsed footer; row groups are decoded from
+/// it on demand.
+pub(crate) struct OpenedSegment {
+    pub meta: SegmentMeta,
+    bytes: Bytes,
+    metadata: ArrowReaderMetadata,
+}
+
+impl OpenedSegment {
+    /// `(row group, min timestamp, max timestamp)` of the row groups that may hold events in
+    /// `[start, end)`, from their statistics (the segment's bounds when statistics are missing).
+    pub(crate) fn row_groups(
+        &self,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Vec<(usize, i64, i64)> {
+        let md = self.metadata.metadata();
+        (0..md.num_row_groups())
+            .filter_map(|i| {
+                let (min, max) = match md.row_group(i).column(TIMESTAMP_COLUMN).statistics() {
+                    Some(Statistics::Int64(s)) => (
+                        s.min_opt().copied().unwrap_or(self.meta.min_timestamp),
+                        s.max_opt().copied().unwrap_or(self.meta.max_timestamp),
+                    ),
+                    _ => (self.meta.min_timestamp, self.meta.max_timestamp),
+                };
+                let hit = start.is_none_or(|st| max >= st) && end.is_none_or(|en| min < en);
+                hit.then_some((i, min, max))
+            })
+            .collect()
+    }
+
+    fn decode_row_group(&self, rg: usize) -> Result<EventChunk, StoreError> {
+        let corrupt = |e: parquet::errors::ParquetError| {
+            StoreError::Corrupt(format!("segment {}: {e}", self.meta.path))
+        };
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.bytes.clone(),
+            self.metadata.clone(),
+        )
+        .with_row_groups(vec![rg])
+        .with_batch_size(ROW_GROUP_ROWS)
+        .build()
+        .map_err(corrupt)?;
+        let batches = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Corrupt(format!("segment {}: {e}", self.meta.path)))?;
+        EventChunk::from_batches(&batches)
+    }
+}
+
+/// Decoded events of the row groups a read needs (scans go row group by row group instead).
+#[cfg(test)]
 pub(crate) struct LoadedSegment {
     pub chunks: Vec<Arc<EventChunk>>,
 }
 
-struct CachedSegment {
-    metadata: ArrowReaderMetadata,
-    row_groups: HashMap<usize, Arc<EventChunk>>,
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum CacheKey {
+    File(i64),
+    RowGroup(i64, usize),
+}
+
+#[derive(Clone)]
+enum Cached {
+    File(Arc<OpenedSegment>),
+    RowGroup(Arc<EventChunk>),
+}
+
+struct CacheEntry {
+    value: Cached,
     bytes: usize,
     last_used: u64,
 }
 
+/// LRU by bytes over verified files and decoded row groups.
 struct SegmentCache {
-    entries: HashMap<i64, CachedSegment>,
+    entries: HashMap<CacheKey, CacheEntry>,
     bytes: usize,
     capacity: usize,
     clock: u64,
 }
 
 impl SegmentCache {
-    fn evict_to_fit(&mut self) {
+    fn get(&mut self, key: CacheKey) -> Option<Cached> {
+        self.clock += 1;
+        let clock = self.clock;
+        let e = self.entries.get_mut(&key)?;
+        e.last_used = clock;
+        Some(e.value.clone())
+    }
+
+    fn insert(&mut self, key: CacheKey, value: Cached, bytes: usize) {
+        self.clock += 1;
+        let entry = CacheEntry {
+            value,
+            bytes,
+            last_used: self.clock,
+        };
+        if let Some(old) = self.entries.insert(key, entry) {
+            self.bytes -= old.bytes;
+        }
+        self.bytes += bytes;
         while self.bytes > self.capacity && !self.entries.is_empty() {
             let (&oldest, _) = self
                 .entries
@@ -233,9 +314,22 @@ impl SegmentCache {
             self.bytes -= gone.bytes;
         }
     }
+
+    fn remove_segment(&mut self, id: i64) {
+        let keys: Vec<CacheKey> = self
+            .entries
+            .keys()
+            .filter(|k| matches!(k, CacheKey::File(i) | CacheKey::RowGroup(i, _) if *i == id))
+            .copied()
+            .collect();
+        for k in keys {
+            let gone = self.entries.remove(&k).unwrap();
+            self.bytes -= gone.bytes;
+        }
+    }
 }
 
-/// Segment files on an object store, plus the decoded-row-group cache.
+/// Segment files on an object store, plus the cache of verified files and decoded row groups.
 pub(crate) struct SegmentFiles {
     store: Arc<dyn ObjectStore>,
     /// Root directory for the local filesystem backend, where the store fsyncs written files
@@ -330,21 +424,16 @@ impl SegmentFiles {
     }
 
     pub(crate) fn forget(&self, segment_id: i64) {
-        let mut cache = self.cache.lock().unwrap();
-        if let Some(gone) = cache.entries.remove(&segment_id) {
-            cache.bytes -= gone.bytes;
-        }
+        self.cache.lock().unwrap().remove_segment(segment_id);
     }
 
-    /// Row groups of `meta` that may hold events in `[start, end)`, decoded (from cache if possible).
-    pub(crate) async fn load(
+    /// Fetches and verifies a segment file (or takes it from the cache).
+    pub(crate) async fn open_segment(
         &self,
         meta: &SegmentMeta,
-        start: Option<i64>,
-        end: Option<i64>,
-    ) -> Result<LoadedSegment, StoreError> {
-        if let Some(hit) = self.load_cached(meta.id, start, end) {
-            return Ok(hit);
+    ) -> Result<Arc<OpenedSegment>, StoreError> {
+        if let Some(Cached::File(f)) = self.cache.lock().unwrap().get(CacheKey::File(meta.id)) {
+            return Ok(f);
         }
         let path = ObjectPath::from(meta.path.as_str());
         let bytes = self
@@ -361,60 +450,61 @@ impl SegmentFiles {
             .await
             .map_err(|e| object_err("reading segment", e))?;
         let meta = meta.clone();
-        tokio::task::spawn_blocking(move || decode_verified(&meta, bytes, start, end))
+        let opened = tokio::task::spawn_blocking(move || verify(meta, bytes))
             .await
-            .map_err(|e| StoreError::Internal(format!("segment decode task: {e}")))?
+            .map_err(|e| StoreError::Internal(format!("segment verify task: {e}")))?
             .inspect_err(|e| {
                 if matches!(e, StoreError::Corrupt(_)) {
                     tracing::error!(error = %e, "segment failed verification; it will not be served");
                 }
-            })
-            .map(|(metadata, decoded)| self.insert_cached(metadata, decoded, start, end))
+            })?;
+        let opened = Arc::new(opened);
+        let size = opened.bytes.len();
+        self.cache.lock().unwrap().insert(
+            CacheKey::File(opened.meta.id),
+            Cached::File(opened.clone()),
+            size,
+        );
+        Ok(opened)
     }
 
-    fn load_cached(&self, id: i64, start: Option<i64>, end: Option<i64>) -> Option<LoadedSegment> {
-        let mut cache = self.cache.lock().unwrap();
-        cache.clock += 1;
-        let clock = cache.clock;
-        let entry = cache.entries.get_mut(&id)?;
-        let wanted = row_groups_in_range(entry.metadata.metadata(), start, end);
-        let mut chunks = Vec::with_capacity(wanted.len());
-        for rg in wanted {
-            chunks.push(entry.row_groups.get(&rg)?.clone());
-        }
-        entry.last_used = clock;
-        Some(LoadedSegment { chunks })
-    }
-
-    fn insert_cached(
+    /// One decoded row group of an opened segment (or from the cache).
+    pub(crate) async fn row_group(
         &self,
-        (id, metadata): (i64, ArrowReaderMetadata),
-        decoded: Vec<(usize, Arc<EventChunk>)>,
-        _start: Option<i64>,
-        _end: Option<i64>,
-    ) -> LoadedSegment {
-        let chunks: Vec<Arc<EventChunk>> = decoded.iter().map(|(_, c)| c.clone()).collect();
-        let mut cache = self.cache.lock().unwrap();
-        cache.clock += 1;
-        let clock = cache.clock;
-        let mut added = 0;
-        let entry = cache.entries.entry(id).or_insert_with(|| CachedSegment {
-            metadata,
-            row_groups: HashMap::new(),
-            bytes: 0,
-            last_used: clock,
-        });
-        for (rg, chunk) in decoded {
-            if let std::collections::hash_map::Entry::Vacant(v) = entry.row_groups.entry(rg) {
-                added += chunk.memory_bytes();
-                v.insert(chunk);
-            }
+        seg: &Arc<OpenedSegment>,
+        rg: usize,
+    ) -> Result<Arc<EventChunk>, StoreError> {
+        let key = CacheKey::RowGroup(seg.meta.id, rg);
+        if let Some(Cached::RowGroup(c)) = self.cache.lock().unwrap().get(key) {
+            return Ok(c);
         }
-        entry.bytes += added;
-        entry.last_used = clock;
-        cache.bytes += added;
-        cache.evict_to_fit();
-        LoadedSegment { chunks }
+        let s = seg.clone();
+        let chunk = tokio::task::spawn_blocking(move || s.decode_row_group(rg))
+            .await
+            .map_err(|e| StoreError::Internal(format!("segment decode task: {e}")))??;
+        let chunk = Arc::new(chunk);
+        self.cache.lock().unwrap().insert(
+            key,
+            Cached::RowGroup(chunk.clone()),
+            chunk.memory_bytes(),
+        );
+        Ok(chunk)
+    }
+
+    /// Every row group of `meta` that may hold events in `[start, end)`, decoded.
+    #[cfg(test)]
+    pub(crate) async fn load(
+        &self,
+        meta: &SegmentMeta,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<LoadedSegment, StoreError> {
+        let seg = self.open_segment(meta).await?;
+        let mut chunks = Vec::new();
+        for (rg, _, _) in seg.row_groups(start, end) {
+            chunks.push(self.row_group(&seg, rg).await?);
+        }
+        Ok(LoadedSegment { chunks })
     }
 }
 
@@ -445,31 +535,7 @@ fn open_remote(url: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
     )))
 }
 
-/// Row groups whose timestamp statistics intersect `[start, end)`; all of them when statistics
-/// are missing.
-fn row_groups_in_range(md: &ParquetMetaData, start: Option<i64>, end: Option<i64>) -> Vec<usize> {
-    (0..md.num_row_groups())
-        .filter(|&i| {
-            let Some(Statistics::Int64(s)) = md.row_group(i).column(TIMESTAMP_COLUMN).statistics()
-            else {
-                return true;
-            };
-            let (Some(&min), Some(&max)) = (s.min_opt(), s.max_opt()) else {
-                return true;
-            };
-            start.is_none_or(|st| max >= st) && end.is_none_or(|en| min < en)
-        })
-        .collect()
-}
-
-type Decoded = ((i64, ArrowReaderMetadata), Vec<(usize, Arc<EventChunk>)>);
-
-fn decode_verified(
-    meta: &SegmentMeta,
-    bytes: Bytes,
-    start: Option<i64>,
-    end: Option<i64>,
-) -> Result<Decoded, StoreError> {
+fn verify(meta: SegmentMeta, bytes: Bytes) -> Result<OpenedSegment, StoreError> {
     if bytes.len() as u64 != meta.file_size {
         return Err(StoreError::Corrupt(format!(
             "segment {}: {} bytes, catalog says {}",
@@ -485,24 +551,13 @@ fn decode_verified(
             meta.path, meta.checksum
         )));
     }
-    let corrupt = |e: parquet::errors::ParquetError| {
-        StoreError::Corrupt(format!("segment {}: {e}", meta.path))
-    };
-    let metadata = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new()).map_err(corrupt)?;
-    let mut decoded = Vec::new();
-    for rg in row_groups_in_range(metadata.metadata(), start, end) {
-        let reader =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(bytes.clone(), metadata.clone())
-                .with_row_groups(vec![rg])
-                .with_batch_size(ROW_GROUP_ROWS)
-                .build()
-                .map_err(corrupt)?;
-        let batches = reader
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Corrupt(format!("segment {}: {e}", meta.path)))?;
-        decoded.push((rg, Arc::new(EventChunk::from_batches(&batches)?)));
-    }
-    Ok(((meta.id, metadata), decoded))
+    let metadata = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())
+        .map_err(|e| StoreError::Corrupt(format!("segment {}: {e}", meta.path)))?;
+    Ok(OpenedSegment {
+        meta,
+        bytes,
+        metadata,
+    })
 }
 
 #[cfg(test)]
