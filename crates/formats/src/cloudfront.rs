@@ -77,10 +77,12 @@ impl CloudFrontParser {
         if let Some(rest) = line.strip_prefix("#Fields:") {
             self.columns = rest
                 .split_whitespace()
-                .map(|name| match KNOWN_FIELDS.iter().position(|(n, _)| *n == name) {
-                    Some(i) => Column::Known(i),
-                    None => Column::Unknown(name.to_string()),
-                })
+                .map(
+                    |name| match KNOWN_FIELDS.iter().position(|(n, _)| *n == name) {
+                        Some(i) => Column::Known(i),
+                        None => Column::Unknown(name.to_string()),
+                    },
+                )
                 .collect();
             return LineOutcome::Header;
         }
@@ -124,9 +126,7 @@ impl CloudFrontParser {
                     } else {
                         FieldValue::Str(percent_decode(raw))
                     };
-                    record
-                        .fields
-                        .push((Cow::Owned(name.clone()), value));
+                    record.fields.push((Cow::Owned(name.clone()), value));
                 }
             }
         }

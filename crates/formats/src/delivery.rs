@@ -75,7 +75,9 @@ fn is_cloudfront_name(name: &str) -> bool {
     };
     dist.len() >= 8
         && dist.starts_with('E')
-        && dist.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && dist
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && hour.len() == 13
         && hour.bytes().enumerate().all(|(i, c)| {
             if matches!(i, 4 | 7 | 10) {
@@ -134,10 +136,12 @@ pub fn default_stream_name(kind: FormatKind, record: &Record<'_>) -> Option<Stri
                 _ => arn.to_string(),
             }
         }),
-        FormatKind::Route53Public => match (text(record, "hostZoneId"), text(record, "edgeLocation")) {
-            (Some(z), Some(e)) => Some(format!("{z}/{e}")),
-            _ => None,
-        },
+        FormatKind::Route53Public => {
+            match (text(record, "hostZoneId"), text(record, "edgeLocation")) {
+                (Some(z), Some(e)) => Some(format!("{z}/{e}")),
+                _ => None,
+            }
+        }
         FormatKind::Route53Resolver => text(record, "vpc_id").map(str::to_string),
         FormatKind::CloudTrail => {
             let account = text(record, "recipientAccountId")

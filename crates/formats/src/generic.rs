@@ -13,7 +13,10 @@ pub fn infer(s: &str) -> FieldValue<'_> {
     if let Some(i) = parse_int(s) {
         return FieldValue::Int(i);
     }
-    if s.bytes().any(|c| c.is_ascii_digit()) && s.contains('.') && s.bytes().filter(|c| *c == b'.').count() == 1 {
+    if s.bytes().any(|c| c.is_ascii_digit())
+        && s.contains('.')
+        && s.bytes().filter(|c| *c == b'.').count() == 1
+    {
         if let Some(f) = parse_float(s) {
             if f.is_finite() {
                 return FieldValue::Float(f);
@@ -77,7 +80,10 @@ pub fn parse_clf(line: &str, combined: bool) -> LineOutcome<'_> {
     record.push("request", null_or_str(raw[4]));
     let mut request = raw[4].splitn(3, ' ');
     for name in ["method", "path", "protocol"] {
-        record.push(name, request.next().map(null_or_str).unwrap_or(FieldValue::Null));
+        record.push(
+            name,
+            request.next().map(null_or_str).unwrap_or(FieldValue::Null),
+        );
     }
     for (name, text) in [("status", raw[5]), ("bytes", raw[6])] {
         match convert(text, ColumnType::Int) {
@@ -135,7 +141,9 @@ pub fn parse_syslog_3164(line: &str, year: i64) -> LineOutcome<'_> {
     let bad = LineOutcome::Malformed {
         reason: "RFC 3164 lines are '[<pri>]Mmm dd hh:mm:ss host tag: message'",
     };
-    let Some(stamp) = rest.get(..15) else { return bad };
+    let Some(stamp) = rest.get(..15) else {
+        return bad;
+    };
     let Some(t) = parse_bsd_syslog(stamp, year) else {
         return bad;
     };
@@ -235,11 +243,21 @@ pub fn parse_syslog_5424(line: &str) -> LineOutcome<'_> {
     let mut record = Record::with_capacity(11);
     push_priority(&mut record, Some(pri));
     record.push("version", FieldValue::Int(version));
-    record.push("timestamp", t.map(FieldValue::Timestamp).unwrap_or(FieldValue::Null));
+    record.push(
+        "timestamp",
+        t.map(FieldValue::Timestamp).unwrap_or(FieldValue::Null),
+    );
     record.timestamp_ms = t;
     record.push("hostname", null_or_str(host));
     record.push("appName", null_or_str(app));
-    record.push("procId", if procid == "-" { FieldValue::Null } else { infer(procid) });
+    record.push(
+        "procId",
+        if procid == "-" {
+            FieldValue::Null
+        } else {
+            infer(procid)
+        },
+    );
     record.push("msgId", null_or_str(msgid));
     record.push("structuredData", null_or_str(sd));
     record.push("message", FieldValue::str(message));
@@ -274,7 +292,9 @@ pub fn parse_logfmt(line: &str) -> LineOutcome<'_> {
         }
         let key = &line[key_start..i];
         if i >= b.len() || b[i] == b' ' {
-            record.fields.push((Cow::Borrowed(key), FieldValue::Bool(true)));
+            record
+                .fields
+                .push((Cow::Borrowed(key), FieldValue::Bool(true)));
             continue;
         }
         i += 1; // '='
@@ -390,7 +410,16 @@ pub fn format_logfmt(record: &Record<'_>, out: &mut String) {
     }
 }
 
-const FIELD_NAMES: [&str; 64] = ["field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8", "field9", "field10", "field11", "field12", "field13", "field14", "field15", "field16", "field17", "field18", "field19", "field20", "field21", "field22", "field23", "field24", "field25", "field26", "field27", "field28", "field29", "field30", "field31", "field32", "field33", "field34", "field35", "field36", "field37", "field38", "field39", "field40", "field41", "field42", "field43", "field44", "field45", "field46", "field47", "field48", "field49", "field50", "field51", "field52", "field53", "field54", "field55", "field56", "field57", "field58", "field59", "field60", "field61", "field62", "field63", "field64"];
+const FIELD_NAMES: [&str; 64] = [
+    "field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8", "field9",
+    "field10", "field11", "field12", "field13", "field14", "field15", "field16", "field17",
+    "field18", "field19", "field20", "field21", "field22", "field23", "field24", "field25",
+    "field26", "field27", "field28", "field29", "field30", "field31", "field32", "field33",
+    "field34", "field35", "field36", "field37", "field38", "field39", "field40", "field41",
+    "field42", "field43", "field44", "field45", "field46", "field47", "field48", "field49",
+    "field50", "field51", "field52", "field53", "field54", "field55", "field56", "field57",
+    "field58", "field59", "field60", "field61", "field62", "field63", "field64",
+];
 
 /// Space-separated values named `field1`, `field2`, … with quotes and
 /// brackets grouping, the way CloudWatch space-delimited filter patterns read them.
@@ -407,7 +436,11 @@ pub fn parse_space_delimited(line: &str) -> LineOutcome<'_> {
             Ok(t) => t,
             Err(reason) => return LineOutcome::Malformed { reason },
         };
-        let value = if tok == "-" { FieldValue::Null } else { infer(tok) };
+        let value = if tok == "-" {
+            FieldValue::Null
+        } else {
+            infer(tok)
+        };
         match FIELD_NAMES.get(n) {
             Some(name) => record.push(name, value),
             None => record.push_owned_name(format!("field{}", n + 1), value),

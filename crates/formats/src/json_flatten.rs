@@ -29,7 +29,8 @@ pub fn flatten_object(text: &str) -> Result<Record<'_>, &'static str> {
         out: &mut fields,
     };
     seed.deserialize(&mut de).map_err(|_| "invalid JSON")?;
-    de.end().map_err(|_| "trailing characters after the JSON object")?;
+    de.end()
+        .map_err(|_| "trailing characters after the JSON object")?;
     Ok(Record {
         fields,
         timestamp_ms: None,
@@ -43,11 +44,7 @@ pub fn flatten_value(value: &serde_json::Value) -> Record<'static> {
     record
 }
 
-fn flatten_value_into(
-    prefix: Option<&str>,
-    value: &serde_json::Value,
-    out: &mut Fields<'static>,
-) {
+fn flatten_value_into(prefix: Option<&str>, value: &serde_json::Value, out: &mut Fields<'static>) {
     use serde_json::Value;
     let name = || Cow::Owned(prefix.unwrap_or("").to_string());
     match value {
@@ -239,10 +236,8 @@ mod tests {
 
     #[test]
     fn flattens_nested_objects_and_arrays() {
-        let r = flatten_object(
-            r#"{"a":1,"b":{"c":"x","d":[true,null,{"e":2.5}]},"s":"q\"uote"}"#,
-        )
-        .unwrap();
+        let r = flatten_object(r#"{"a":1,"b":{"c":"x","d":[true,null,{"e":2.5}]},"s":"q\"uote"}"#)
+            .unwrap();
         assert_eq!(r.get("a"), Some(&FieldValue::Int(1)));
         assert_eq!(r.get_str("b.c"), Some("x"));
         assert_eq!(r.get("b.d.0"), Some(&FieldValue::Bool(true)));
@@ -266,6 +261,9 @@ mod tests {
     fn value_flattening_matches_streaming() {
         let text = r#"{"a":{"b":[1,"x"]},"c":false}"#;
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(flatten_value(&v), flatten_object(text).unwrap().into_owned());
+        assert_eq!(
+            flatten_value(&v),
+            flatten_object(text).unwrap().into_owned()
+        );
     }
 }

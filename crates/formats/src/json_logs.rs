@@ -98,8 +98,7 @@ pub fn parse_waf(line: &str) -> LineOutcome<'_> {
 /// Route 53 Resolver (VPC DNS) query logs.
 pub fn parse_route53_resolver(line: &str) -> LineOutcome<'_> {
     let mut record = flatten_or_malformed!(line);
-    if !has(&record, "query_name") || !has(&record, "query_timestamp") || !has(&record, "srcaddr")
-    {
+    if !has(&record, "query_name") || !has(&record, "query_timestamp") || !has(&record, "srcaddr") {
         return LineOutcome::Malformed {
             reason: "Resolver query logs have query_name, query_timestamp and srcaddr",
         };
@@ -179,9 +178,9 @@ pub fn cloudtrail_file_records(doc: &[u8]) -> Result<Vec<Record<'static>>, Trail
 /// REPORT events also get the `@`-fields Logs Insights discovers for text REPORT lines.
 pub fn parse_lambda_json(line: &str) -> LineOutcome<'_> {
     let mut record = flatten_or_malformed!(line);
-    let platform = record
-        .get_str("type")
-        .is_some_and(|t| t.starts_with("platform.") || t.starts_with("extension") || t == "function");
+    let platform = record.get_str("type").is_some_and(|t| {
+        t.starts_with("platform.") || t.starts_with("extension") || t == "function"
+    });
     if platform && has(&record, "time") {
         record.timestamp_ms = retype_iso(&mut record, "time");
         if record.get_str("type") == Some("platform.report") {
@@ -227,7 +226,10 @@ fn add_report_fields(record: &mut Record<'_>) {
     if let Some(t) = record.get_str("record.tracing.value") {
         let trace = t.split(';').next().unwrap_or(t);
         let trace = trace.strip_prefix("Root=").unwrap_or(trace);
-        extra.push(("@xrayTraceId", FieldValue::Str(Cow::Owned(trace.to_string()))));
+        extra.push((
+            "@xrayTraceId",
+            FieldValue::Str(Cow::Owned(trace.to_string())),
+        ));
     }
     for (n, v) in extra {
         record.push(n, v);

@@ -113,18 +113,31 @@ fn parse_platform<'a>(kind: &'a str, rest: &'a str) -> LineOutcome<'a> {
             Kind::Text => FieldValue::str(value),
             Kind::Float => match parse_float(value) {
                 Some(f) => FieldValue::Float(f),
-                None => return LineOutcome::Malformed { reason: "expected a duration" },
+                None => {
+                    return LineOutcome::Malformed {
+                        reason: "expected a duration",
+                    }
+                }
             },
             Kind::Int => match parse_int(value) {
                 Some(i) => FieldValue::Int(i),
                 None => match parse_float(value) {
                     Some(f) => FieldValue::Float(f),
-                    None => return LineOutcome::Malformed { reason: "expected a duration" },
+                    None => {
+                        return LineOutcome::Malformed {
+                            reason: "expected a duration",
+                        }
+                    }
                 },
             },
-            Kind::MegabytesAsBytes => match parse_int(value).and_then(|m| m.checked_mul(1_000_000)) {
+            Kind::MegabytesAsBytes => match parse_int(value).and_then(|m| m.checked_mul(1_000_000))
+            {
                 Some(b) => FieldValue::Int(b),
-                None => return LineOutcome::Malformed { reason: "expected a memory size in MB" },
+                None => {
+                    return LineOutcome::Malformed {
+                        reason: "expected a memory size in MB",
+                    }
+                }
             },
             Kind::Bool => FieldValue::Bool(value == "true"),
         };
@@ -181,7 +194,10 @@ fn parse_application(line: &str) -> LineOutcome<'_> {
 }
 
 fn is_level(s: &str) -> bool {
-    matches!(s, "TRACE" | "DEBUG" | "INFO" | "WARN" | "WARNING" | "ERROR" | "FATAL" | "CRITICAL")
+    matches!(
+        s,
+        "TRACE" | "DEBUG" | "INFO" | "WARN" | "WARNING" | "ERROR" | "FATAL" | "CRITICAL"
+    )
 }
 
 pub fn looks_like_request_id(s: &str) -> bool {

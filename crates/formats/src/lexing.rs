@@ -54,14 +54,23 @@ impl<'a> Tokens<'a> {
                     }
                 }
             }
-            b'[' => match memchr::memchr(b']', b) {
-                None => Some(Err("unterminated bracketed field")),
-                Some(at) => {
-                    let tok = &s[1..at];
-                    self.rest = &s[at + 1..];
-                    Some(Ok(tok))
+            // `[…]` groups spaces (CLF time), but `[2001:db8::1]:443` is one plain token.
+            b'[' if !s[..memchr::memchr(b' ', b).unwrap_or(b.len())].contains(']') => {
+                match memchr::memchr(b']', b) {
+                    None => Some(Err("unterminated bracketed field")),
+                    Some(at) => {
+                        let tok = &s[1..at];
+                        self.rest = &s[at + 1..];
+                        Some(Ok(tok))
+                    }
                 }
-            },
+            }
+            b'[' if b[..memchr::memchr(b' ', b).unwrap_or(b.len())].ends_with(b"]") => {
+                let end = memchr::memchr(b' ', b).unwrap_or(b.len());
+                let tok = &s[1..end - 1];
+                self.rest = &s[end..];
+                Some(Ok(tok))
+            }
             _ => {
                 let end = memchr::memchr(b' ', b).unwrap_or(b.len());
                 let tok = &s[..end];
@@ -144,7 +153,9 @@ pub fn convert(s: &str, ty: ColumnType) -> Result<FieldValue<'_>, &'static str> 
         ColumnType::Float => parse_float(s)
             .map(FieldValue::Float)
             .ok_or("expected a number"),
-        ColumnType::Ip => parse_ip(s).map(FieldValue::Ip).ok_or("expected an IP address"),
+        ColumnType::Ip => parse_ip(s)
+            .map(FieldValue::Ip)
+            .ok_or("expected an IP address"),
         ColumnType::EpochSeconds => parse_int(s)
             .and_then(|v| v.checked_mul(1000))
             .map(FieldValue::Timestamp)
@@ -228,6 +239,7 @@ mod tests {
             ]
         );
         assert_eq!(all(r#""a"b" c"#), vec![r#"a"b"#, "c"]);
+        assert_eq!(all("[::1]:443 [x] y"), vec!["[::1]:443", "x", "y"]);
         let mut t = Tokens::new("\"open");
         assert!(t.next_token().unwrap().is_err());
     }

@@ -1,7 +1,9 @@
 //! A driver for space-delimited formats whose columns are fixed by position
 //! (S3 access, ELB classic, ALB, NLB, Route 53 public query logs).
 
-use crate::lexing::{convert, is_null_token, parse_int, parse_ip, split_host_port, ColumnType, Tokens};
+use crate::lexing::{
+    convert, is_null_token, parse_int, parse_ip, split_host_port, ColumnType, Tokens,
+};
 use crate::record::{FieldValue, LineOutcome, Record};
 
 #[derive(Debug, Clone, Copy)]
@@ -85,4 +87,60 @@ pub fn parse<'a>(layout: &Layout, line: &'a str) -> LineOutcome<'a> {
         _ => None,
     };
     LineOutcome::Record(record)
+}
+
+/// Writes a record in a layout's column order: the inverse of [`parse`] for
+/// records it produced. `quoted` lists the columns AWS wraps in double quotes.
+pub fn format(layout: &Layout, quoted: &[&str], record: &Record<'_>, out: &mut String) {
+    use std::fmt::Write;
+    let text = |out: &mut String, name: &str, is_quoted: bool, ty: ColumnType| {
+        let value = record.get(name);
+        if is_quoted {
+            out.push('"');
+        }
+        match value {
+            None | Some(FieldValue::Null) => out.push('-'),
+            Some(FieldValue::Timestamp(t)) => match ty {
+                ColumnType::Clf => {
+                    out.push('[');
+                    crate::timestamp::format_clf(*t, out);
+                    out.push(']');
+                }
+                ColumnType::EpochSeconds => {
+                    let _ = write!(out, "{}", t / 1000);
+                }
+                _ => crate::timestamp::format_iso8601(*t, true, out),
+            },
+            Some(FieldValue::Float(f)) => {
+                let _ = write!(out, "{f:?}");
+            }
+            Some(v) => {
+                let _ = write!(out, "{v}");
+            }
+        }
+        if is_quoted {
+            out.push('"');
+        }
+    };
+    for (i, column) in layout.columns.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match *column {
+            Column::Plain(name, ty) => text(out, name, quoted.contains(&name), ty),
+            Column::Request(name, _) => text(out, name, true, ColumnType::Str),
+            Column::HostPort(ip_name, port_name) => {
+                match (record.get(ip_name), record.get(port_name)) {
+                    (Some(FieldValue::Ip(ip)), Some(FieldValue::Int(port))) => {
+                        if ip.is_ipv6() {
+                            let _ = write!(out, "[{ip}]:{port}");
+                        } else {
+                            let _ = write!(out, "{ip}:{port}");
+                        }
+                    }
+                    _ => out.push('-'),
+                }
+            }
+        }
+    }
 }

@@ -15,7 +15,8 @@ pub fn parse_postgres(line: &str) -> LineOutcome<'_> {
         return LineOutcome::Header;
     }
     let bad = LineOutcome::Malformed {
-        reason: "PostgreSQL lines start with '<time> UTC:<host(port)>:<user>@<db>:[<pid>]:<LEVEL>:'",
+        reason:
+            "PostgreSQL lines start with '<time> UTC:<host(port)>:<user>@<db>:[<pid>]:<LEVEL>:'",
     };
     let Some((t, used)) = parse_iso8601_prefix(line) else {
         return bad;

@@ -129,7 +129,9 @@ pub enum LineOutcome<'a> {
     Record(Record<'a>),
     /// The line does not fit the format. Never fatal: the importer keeps the
     /// raw line and counts `reason`.
-    Malformed { reason: &'static str },
+    Malformed {
+        reason: &'static str,
+    },
 }
 
 impl<'a> LineOutcome<'a> {

@@ -17,7 +17,10 @@ pub const COLUMNS: &[Column] = &[
     Plain("request_id", Str),
     Plain("operation", Str),
     Plain("key", Str),
-    Request("request_uri", ["request_verb", "request_url", "request_proto"]),
+    Request(
+        "request_uri",
+        ["request_verb", "request_url", "request_proto"],
+    ),
     Plain("http_status", Int),
     Plain("error_code", Str),
     Plain("bytes_sent", Int),

@@ -306,7 +306,10 @@ mod tests {
             parse_iso8601("2018-07-02T23:23:00.186+01:00"),
             Some(1_530_570_180_186)
         );
-        assert_eq!(parse_iso8601("2019-12-04 21:02:31"), Some(1_575_493_351_000));
+        assert_eq!(
+            parse_iso8601("2019-12-04 21:02:31"),
+            Some(1_575_493_351_000)
+        );
         assert_eq!(parse_iso8601("2019-02-30T00:00:00Z"), None);
         assert_eq!(parse_iso8601("2019-12-04T21:02:31Zjunk"), None);
     }

@@ -61,8 +61,18 @@ pub const FLOW_FIELDS: &[FlowField] = &[
     ff!("traffic-path", "trafficPath", Int, 5),
     ff!("ecs-cluster-arn", "ecsClusterArn", Str, 7),
     ff!("ecs-cluster-name", "ecsClusterName", Str, 7),
-    ff!("ecs-container-instance-arn", "ecsContainerInstanceArn", Str, 7),
-    ff!("ecs-container-instance-id", "ecsContainerInstanceId", Str, 7),
+    ff!(
+        "ecs-container-instance-arn",
+        "ecsContainerInstanceArn",
+        Str,
+        7
+    ),
+    ff!(
+        "ecs-container-instance-id",
+        "ecsContainerInstanceId",
+        Str,
+        7
+    ),
     ff!("ecs-container-id", "ecsContainerId", Str, 7),
     ff!("ecs-second-container-id", "ecsSecondContainerId", Str, 7),
     ff!("ecs-service-name", "ecsServiceName", Str, 7),
@@ -118,9 +128,7 @@ impl VpcFlowParser {
     /// (`${version} ${vpc-id} …`) or as the header row (`version vpc-id …`).
     pub fn with_format(format: &str) -> Option<Self> {
         let columns = parse_header(format)?;
-        Some(VpcFlowParser {
-            columns,
-        })
+        Some(VpcFlowParser { columns })
     }
 
     pub fn parse_line<'a>(&mut self, line: &'a str) -> LineOutcome<'a> {

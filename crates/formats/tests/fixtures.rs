@@ -223,7 +223,10 @@ fn s3_access_all_fields() {
             ("request_id", s("3E57427F3EXAMPLE")),
             ("operation", s("REST.GET.VERSIONING")),
             ("key", NULL),
-            ("request_uri", s("GET /amzn-s3-demo-bucket1?versioning HTTP/1.1")),
+            (
+                "request_uri",
+                s("GET /amzn-s3-demo-bucket1?versioning HTTP/1.1"),
+            ),
             ("request_verb", s("GET")),
             ("request_url", s("/amzn-s3-demo-bucket1?versioning")),
             ("request_proto", s("HTTP/1.1")),
@@ -260,7 +263,10 @@ fn s3_access_all_fields() {
     // An older record without the later fields still parses.
     check(
         &r[2],
-        &[("http_status", i(404)), ("error_code", s("NoSuchBucketPolicy"))],
+        &[
+            ("http_status", i(404)),
+            ("error_code", s("NoSuchBucketPolicy")),
+        ],
     );
     assert_eq!(r[2].get("access_point_arn"), None);
 }
@@ -357,7 +363,13 @@ fn alb_all_fields() {
             ("ssl_protocol", s("TLSv1.2")),
         ],
     );
-    check(&r[2], &[("type", s("h2")), ("redirect_url", s("https://example.com:80/"))]);
+    check(
+        &r[2],
+        &[
+            ("type", s("h2")),
+            ("redirect_url", s("https://example.com:80/")),
+        ],
+    );
     check(&r[3], &[("type", s("ws")), ("elb_status_code", i(101))]);
     check(
         &r[4],
@@ -504,9 +516,15 @@ fn waf_nested_fields() {
     check(
         &r[1],
         &[
-            ("terminatingRuleMatchDetails.0.conditionType", s("SQL_INJECTION")),
+            (
+                "terminatingRuleMatchDetails.0.conditionType",
+                s("SQL_INJECTION"),
+            ),
             ("terminatingRuleMatchDetails.0.matchedData.1", s("AND")),
-            ("ruleGroupList.0.ruleGroupId", s("AWS#AWSManagedRulesCommonRuleSet")),
+            (
+                "ruleGroupList.0.ruleGroupId",
+                s("AWS#AWSManagedRulesCommonRuleSet"),
+            ),
             ("ruleGroupList.0.terminatingRule", NULL),
             ("labels.0.name", s("value")),
         ],
@@ -535,7 +553,13 @@ fn route53_public_query_log() {
             ("ednsClientSubnet", NULL),
         ],
     );
-    check(&r[2], &[("resolverIp", ip("2001:db8::1234")), ("ednsClientSubnet", s("2001:db8:abcd::/48"))]);
+    check(
+        &r[2],
+        &[
+            ("resolverIp", ip("2001:db8::1234")),
+            ("ednsClientSubnet", s("2001:db8:abcd::/48")),
+        ],
+    );
     check(&r[3], &[("responseCode", s("NXDOMAIN"))]);
     assert_eq!(
         default_stream_name(FormatKind::Route53Public, &r[0]).as_deref(),
@@ -597,7 +621,10 @@ fn cloudtrail_record_and_trail_file() {
         &file[0],
         &[
             ("eventName", s("CreateUser")),
-            ("userIdentity.arn", s("arn:aws:iam::888888888888:user/Mateo")),
+            (
+                "userIdentity.arn",
+                s("arn:aws:iam::888888888888:user/Mateo"),
+            ),
             ("tlsDetails.tlsVersion", s("TLSv1.2")),
             ("eventTime", ts(1_689_801_117_000)),
         ],
@@ -605,8 +632,14 @@ fn cloudtrail_record_and_trail_file() {
     check(
         &file[1],
         &[
-            ("requestParameters.instancesSet.items.0.instanceId", s("i-EXAMPLE56126103cb")),
-            ("userIdentity.sessionContext.sessionIssuer.userName", s("RoleToBeAssumed")),
+            (
+                "requestParameters.instancesSet.items.0.instanceId",
+                s("i-EXAMPLE56126103cb"),
+            ),
+            (
+                "userIdentity.sessionContext.sessionIssuer.userName",
+                s("RoleToBeAssumed"),
+            ),
             ("sourceIPAddress", s("AWS Internal")),
         ],
     );
@@ -644,7 +677,12 @@ fn lambda_platform_and_runtime_lines() {
     };
     let r: Vec<Record<'static>> = events
         .iter()
-        .map(|e| p.parse_line(e).record().unwrap_or_else(|| panic!("{e}")).into_owned())
+        .map(|e| {
+            p.parse_line(e)
+                .record()
+                .unwrap_or_else(|| panic!("{e}"))
+                .into_owned()
+        })
         .collect();
     check(
         &r[0],
@@ -681,18 +719,33 @@ fn lambda_platform_and_runtime_lines() {
             ("message", s("ENVIRONMENT VARIABLES")),
         ],
     );
-    check(&r[5], &[("level", s("INFO")), ("message", s("function started"))]);
+    check(
+        &r[5],
+        &[("level", s("INFO")), ("message", s("function started"))],
+    );
     check(
         &r[6],
-        &[("@type", s("INIT_START")), ("@runtimeVersion", s("python:3.9.v16"))],
+        &[
+            ("@type", s("INIT_START")),
+            ("@runtimeVersion", s("python:3.9.v16")),
+        ],
     );
 }
 
 #[test]
 fn lambda_json_log_format() {
     let r = records(FormatKind::LambdaJson, "lambda_json.log");
-    check(&r[0], &[("type", s("platform.start")), ("time", ts(1_698_840_000_000))]);
-    check(&r[1], &[("level", s("INFO")), ("message", s("Hello from Lambda"))]);
+    check(
+        &r[0],
+        &[
+            ("type", s("platform.start")),
+            ("time", ts(1_698_840_000_000)),
+        ],
+    );
+    check(
+        &r[1],
+        &[("level", s("INFO")), ("message", s("Hello from Lambda"))],
+    );
     check(
         &r[2],
         &[
@@ -772,7 +825,13 @@ fn redshift_audit_logs() {
             ("sslversion", s("TLSv1.2")),
         ],
     );
-    check(&c[2], &[("event", s("disconnecting session")), ("duration", i(107523))]);
+    check(
+        &c[2],
+        &[
+            ("event", s("disconnecting session")),
+            ("duration", i(107523)),
+        ],
+    );
     let u = records(FormatKind::RedshiftUser, "redshift_user.log");
     check(
         &u[0],
@@ -787,8 +846,14 @@ fn redshift_audit_logs() {
             ("recordtime", ts(1_531_178_593_277)),
         ],
     );
-    check(&u[1], &[("action", s("rename")), ("oldusername", s("dbuser"))]);
-    let a = records(FormatKind::RedshiftUserActivity, "redshift_user_activity.log");
+    check(
+        &u[1],
+        &[("action", s("rename")), ("oldusername", s("dbuser"))],
+    );
+    let a = records(
+        FormatKind::RedshiftUserActivity,
+        "redshift_user_activity.log",
+    );
     check(
         &a[0],
         &[
@@ -815,7 +880,10 @@ fn rds_postgres_prefix() {
             ("database_name", s("tstdb")),
             ("process_id", i(20175)),
             ("error_severity", s("ERROR")),
-            ("message", s("column \"wrong\" does not exist at character 8")),
+            (
+                "message",
+                s("column \"wrong\" does not exist at character 8"),
+            ),
         ],
     );
     check(
@@ -842,12 +910,30 @@ fn rds_mysql_error_slow_general() {
             ("subsystem", s("Server")),
         ],
     );
-    check(&e[1], &[("prio", s("Note")), ("data", s("InnoDB: Buffer pool(s) load completed at 190109 21:01:35"))]);
-    check(&e[2], &[("thread_id", i(12345)), ("logged", ts(1_547_067_696_000))]);
+    check(
+        &e[1],
+        &[
+            ("prio", s("Note")),
+            (
+                "data",
+                s("InnoDB: Buffer pool(s) load completed at 190109 21:01:35"),
+            ),
+        ],
+    );
+    check(
+        &e[2],
+        &[("thread_id", i(12345)), ("logged", ts(1_547_067_696_000))],
+    );
     let s_ = records(FormatKind::RdsMysql, "rds_mysql_slow.log");
     assert_eq!(s_.len(), 5);
     check(&s_[0], &[("start_time", ts(1_613_500_600_585))]);
-    check(&s_[1], &[("user_host", s("admin[admin] @  [10.0.0.12]")), ("thread_id", i(15))]);
+    check(
+        &s_[1],
+        &[
+            ("user_host", s("admin[admin] @  [10.0.0.12]")),
+            ("thread_id", i(15)),
+        ],
+    );
     check(
         &s_[2],
         &[
@@ -898,7 +984,10 @@ fn generic_formats() {
     );
     let text = fixture("syslog_3164.log");
     let mut p = LineParser::new(FormatKind::Syslog3164).with_syslog_year(2003);
-    let r: Vec<_> = text.lines().map(|l| p.parse_line(l).record().unwrap()).collect();
+    let r: Vec<_> = text
+        .lines()
+        .map(|l| p.parse_line(l).record().unwrap())
+        .collect();
     check(
         &r[0].clone().into_owned(),
         &[
@@ -913,7 +1002,11 @@ fn generic_formats() {
     );
     check(
         &r[1].clone().into_owned(),
-        &[("hostname", s("10.0.0.99")), ("appName", s("myproc")), ("procId", i(8710))],
+        &[
+            ("hostname", s("10.0.0.99")),
+            ("appName", s("myproc")),
+            ("procId", i(8710)),
+        ],
     );
     let r = records(FormatKind::Syslog5424, "syslog_5424.log");
     check(
@@ -939,7 +1032,10 @@ fn generic_formats() {
             ("message", s("An application event log entry...")),
         ],
     );
-    check(&r[2], &[("timestamp", ts(1_061_727_255_000)), ("procId", i(8710))]);
+    check(
+        &r[2],
+        &[("timestamp", ts(1_061_727_255_000)), ("procId", i(8710))],
+    );
     let r = records(FormatKind::Logfmt, "logfmt.log");
     check(
         &r[0],
@@ -974,12 +1070,23 @@ fn generic_formats() {
         &r[0],
         &[
             ("_aws.Timestamp", ts(1_574_109_732_004)),
-            ("_aws.CloudWatchMetrics.0.Namespace", s("lambda-function-metrics")),
+            (
+                "_aws.CloudWatchMetrics.0.Namespace",
+                s("lambda-function-metrics"),
+            ),
             ("time", i(100)),
         ],
     );
     let r = records(FormatKind::SpaceDelimited, "space_delimited.log");
-    check(&r[2], &[("field1", s("2024-01-02")), ("field4", s("/api/v1/things")), ("field5", i(201)), ("field6", f(0.045))]);
+    check(
+        &r[2],
+        &[
+            ("field1", s("2024-01-02")),
+            ("field4", s("/api/v1/things")),
+            ("field5", i(201)),
+            ("field6", f(0.045)),
+        ],
+    );
 }
 
 /// Every fixture is detected as the format it holds.
@@ -1008,7 +1115,10 @@ fn detection_on_every_fixture() {
         ("apigateway_execution.log", FormatKind::ApiGatewayExecution),
         ("redshift_connection.log", FormatKind::RedshiftConnection),
         ("redshift_user.log", FormatKind::RedshiftUser),
-        ("redshift_user_activity.log", FormatKind::RedshiftUserActivity),
+        (
+            "redshift_user_activity.log",
+            FormatKind::RedshiftUserActivity,
+        ),
         ("rds_postgres.log", FormatKind::RdsPostgres),
         ("rds_mysql_error.log", FormatKind::RdsMysql),
         ("rds_mysql_slow.log", FormatKind::RdsMysql),
@@ -1035,7 +1145,10 @@ fn detection_on_every_fixture() {
     let lambda = fixture("lambda_text.log").replace("\t\nXRAY", "\tXRAY");
     let lines: Vec<&str> = lambda.lines().collect();
     match detect(&lines) {
-        Detection::Detected { kind: FormatKind::Lambda, .. } => {}
+        Detection::Detected {
+            kind: FormatKind::Lambda,
+            ..
+        } => {}
         other => failures.push(format!("lambda_text.log: got {other:?}")),
     }
     assert!(failures.is_empty(), "{failures:#?}");
