@@ -1,24 +1,15 @@
 //! JSON patterns: `{ $.a.b[0] = "x" && ($.n > 5 || $.flag IS TRUE) }`.
 
-use serde_json::{Number, Value};
+use serde_json::Number;
 
 use crate::condition::{Condition, Scalar};
 use crate::cursor::Cursor;
+use crate::json_capture::{Capture, Captured, PathTrie, Step};
 use crate::FilterPatternError;
 
 /// AWS: at most one `*` per selector and three per pattern.
 const MAX_WILDCARDS_PER_SELECTOR: usize = 1;
 const MAX_WILDCARDS_PER_PATTERN: usize = 3;
-
-#[derive(Debug, Clone)]
-enum Step {
-    Key(String),
-    Index(usize),
-    /// `$.*`: every member of an object (or element of an array).
-    AnyMember,
-    /// `[*]`: every element of an array.
-    AnyElement,
-}
 
 #[derive(Debug, Clone)]
 struct Selector {
@@ -48,6 +39,7 @@ pub(crate) struct JsonPattern {
     expression: Expression,
     /// Distinct selectors in order of first appearance.
     selectors: Vec<Selector>,
+    trie: PathTrie,
 }
 
 impl JsonPattern {
@@ -74,78 +66,80 @@ impl JsonPattern {
         if !parser.cursor.is_at_end() {
             return Err(parser.unexpected("'&&', '||' or the closing '}'"));
         }
+        let trie = PathTrie::new(
+            parser
+                .selectors
+                .iter()
+                .map(|selector| selector.steps.as_slice()),
+        );
         Ok(JsonPattern {
             expression,
             selectors: parser.selectors,
+            trie,
         })
     }
 
     pub(crate) fn matches(&self, message: &str) -> bool {
-        self.parse_message(message)
-            .is_some_and(|document| self.evaluate(&self.expression, &document))
+        self.trie
+            .capture(message)
+            .is_some_and(|captures| self.evaluate(&self.expression, &captures))
     }
 
     pub(crate) fn extract(&self, message: &str) -> Option<Vec<(String, String)>> {
-        let document = self.parse_message(message)?;
-        if !self.evaluate(&self.expression, &document) {
+        let captures = self.trie.capture(message)?;
+        if !self.evaluate(&self.expression, &captures) {
             return None;
         }
-        let mut extracted = Vec::new();
-        for selector in &self.selectors {
-            let mut found = None;
-            visit(&document, &selector.steps, &mut |value| {
-                found = match value {
-                    Value::String(text) => Some(text.clone()),
-                    Value::Number(number) => Some(number.to_string()),
-                    Value::Bool(flag) => Some(flag.to_string()),
-                    Value::Null => Some("null".to_string()),
-                    Value::Array(_) | Value::Object(_) => None,
-                };
-                found.is_some()
-            });
-            if let Some(text) = found {
-                extracted.push((selector.source.clone(), text));
-            }
-        }
+        let extracted = self
+            .selectors
+            .iter()
+            .enumerate()
+            .filter_map(|(index, selector)| {
+                captures
+                    .iter()
+                    .filter(|capture| capture.selector == index)
+                    .find_map(|capture| match &capture.value {
+                        Captured::Text(text) => Some(text.to_string()),
+                        Captured::Number(number) => Some(number.to_string()),
+                        Captured::Bool(flag) => Some(flag.to_string()),
+                        Captured::Null => Some("null".to_string()),
+                        Captured::Compound => None,
+                    })
+                    .map(|text| (selector.source.clone(), text))
+            })
+            .collect();
         Some(extracted)
     }
 
-    fn parse_message(&self, message: &str) -> Option<Value> {
-        // Most events in a mixed log group are not JSON: refuse them before
-        // paying for a parse attempt.
-        let first = message.bytes().find(|byte| !byte.is_ascii_whitespace())?;
-        if first != b'{' && first != b'[' {
-            return None;
-        }
-        serde_json::from_str(message).ok()
-    }
-
-    fn evaluate(&self, expression: &Expression, document: &Value) -> bool {
+    /// A test holds when any value its selector reached satisfies it (only
+    /// wildcards reach more than one); `NOT EXISTS` when none was reached.
+    fn evaluate(&self, expression: &Expression, captures: &[Capture<'_>]) -> bool {
         match expression {
             Expression::Any(branches) => branches
                 .iter()
-                .any(|branch| self.evaluate(branch, document)),
+                .any(|branch| self.evaluate(branch, captures)),
             Expression::All(branches) => branches
                 .iter()
-                .all(|branch| self.evaluate(branch, document)),
+                .all(|branch| self.evaluate(branch, captures)),
             Expression::Test { selector, check } => {
-                let steps = &self.selectors[*selector].steps;
+                let mut values = captures
+                    .iter()
+                    .filter(|capture| capture.selector == *selector)
+                    .map(|capture| &capture.value);
                 match check {
-                    Check::NotExists => !visit(document, steps, &mut |_| true),
-                    Check::IsNull => visit(document, steps, &mut Value::is_null),
-                    Check::IsTrue => {
-                        visit(document, steps, &mut |value| value.as_bool() == Some(true))
-                    }
-                    Check::IsFalse => {
-                        visit(document, steps, &mut |value| value.as_bool() == Some(false))
-                    }
-                    Check::Compare(condition) => visit(document, steps, &mut |value| match value {
-                        Value::String(text) => condition.holds(&text.as_str()),
-                        Value::Number(number) => condition.holds(&JsonNumber(number)),
-                        Value::Bool(flag) => condition.holds(&if *flag { "true" } else { "false" }),
+                    Check::NotExists => values.next().is_none(),
+                    Check::IsNull => values.any(|value| *value == Captured::Null),
+                    Check::IsTrue => values.any(|value| *value == Captured::Bool(true)),
+                    Check::IsFalse => values.any(|value| *value == Captured::Bool(false)),
+                    Check::Compare(condition) => values.any(|value| match value {
+                        Captured::Text(text) => condition.holds(&text.as_ref()),
+                        Captured::Number(number) => condition.holds(&JsonNumber(number)),
+                        Captured::Bool(flag) => {
+                            condition.holds(&if *flag { "true" } else { "false" })
+                        }
                         // A selector on an object or array does not match, for
                         // `=` and `!=` alike (AWS documents both failing).
-                        Value::Null | Value::Array(_) | Value::Object(_) => false,
+                        Captured::Null | Captured::Compound => false,
                     }),
                 }
             }
@@ -161,29 +155,6 @@ impl Scalar for JsonNumber<'_> {
     }
     fn with_text<R>(&self, read: impl FnOnce(&str) -> R) -> R {
         read(&self.0.to_string())
-    }
-}
-
-/// Calls `test` on each value the steps select until it returns true; returns
-/// whether it did. Selections fan out only at wildcards.
-fn visit(value: &Value, steps: &[Step], test: &mut impl FnMut(&Value) -> bool) -> bool {
-    let Some((step, rest)) = steps.split_first() else {
-        return test(value);
-    };
-    match (step, value) {
-        (Step::Key(key), Value::Object(members)) => members
-            .get(key)
-            .is_some_and(|member| visit(member, rest, test)),
-        (Step::Index(index), Value::Array(elements)) => elements
-            .get(*index)
-            .is_some_and(|element| visit(element, rest, test)),
-        (Step::AnyMember, Value::Object(members)) => {
-            members.values().any(|member| visit(member, rest, test))
-        }
-        (Step::AnyMember | Step::AnyElement, Value::Array(elements)) => {
-            elements.iter().any(|element| visit(element, rest, test))
-        }
-        _ => false,
     }
 }
 
@@ -426,4 +397,164 @@ impl Parser<'_, '_> {
 /// Property names AWS allows unquoted: letters, digits, `-` and `_`.
 fn is_key_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+}
+
+#[cfg(test)]
+mod tests {
+    //! The streaming evaluation is checked against a straightforward one over a
+    //! fully parsed `serde_json::Value`.
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    impl JsonPattern {
+        fn matches_by_tree(&self, message: &str) -> bool {
+            let first = message.bytes().find(|byte| !byte.is_ascii_whitespace());
+            if !matches!(first, Some(b'{' | b'[')) {
+                return false;
+            }
+            serde_json::from_str::<Value>(message)
+                .is_ok_and(|document| self.evaluate_tree(&self.expression, &document))
+        }
+
+        fn evaluate_tree(&self, expression: &Expression, document: &Value) -> bool {
+            match expression {
+                Expression::Any(branches) => branches
+                    .iter()
+                    .any(|branch| self.evaluate_tree(branch, document)),
+                Expression::All(branches) => branches
+                    .iter()
+                    .all(|branch| self.evaluate_tree(branch, document)),
+                Expression::Test { selector, check } => {
+                    let steps = &self.selectors[*selector].steps;
+                    match check {
+                        Check::NotExists => !visit(document, steps, &mut |_| true),
+                        Check::IsNull => visit(document, steps, &mut Value::is_null),
+                        Check::IsTrue => {
+                            visit(document, steps, &mut |value| value.as_bool() == Some(true))
+                        }
+                        Check::IsFalse => {
+                            visit(document, steps, &mut |value| value.as_bool() == Some(false))
+                        }
+                        Check::Compare(condition) => {
+                            visit(document, steps, &mut |value| match value {
+                                Value::String(text) => condition.holds(&text.as_str()),
+                                Value::Number(number) => condition.holds(&JsonNumber(number)),
+                                Value::Bool(flag) => {
+                                    condition.holds(&if *flag { "true" } else { "false" })
+                                }
+                                Value::Null | Value::Array(_) | Value::Object(_) => false,
+                            })
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn visit(value: &Value, steps: &[Step], test: &mut impl FnMut(&Value) -> bool) -> bool {
+        let Some((step, rest)) = steps.split_first() else {
+            return test(value);
+        };
+        match (step, value) {
+            (Step::Key(key), Value::Object(members)) => members
+                .get(key)
+                .is_some_and(|member| visit(member, rest, test)),
+            (Step::Index(index), Value::Array(elements)) => elements
+                .get(*index)
+                .is_some_and(|element| visit(element, rest, test)),
+            (Step::AnyMember, Value::Object(members)) => {
+                members.values().any(|member| visit(member, rest, test))
+            }
+            (Step::AnyMember | Step::AnyElement, Value::Array(elements)) => {
+                elements.iter().any(|element| visit(element, rest, test))
+            }
+            _ => false,
+        }
+    }
+
+    fn leaf() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            (-20i32..20).prop_map(|n| n.to_string()),
+            (-20i32..20).prop_map(|n| format!("{}.5", n)),
+            "[ab1*.]{0,3}".prop_map(|text| format!("\"{text}\"")),
+            Just("\"a\\\"b\"".to_string()),
+        ]
+    }
+
+    /// Small JSON documents over the keys `a`, `b` and `a.b`.
+    fn document() -> impl Strategy<Value = String> {
+        leaf().prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec(
+                    (prop_oneof![Just("a"), Just("b"), Just("a.b")], inner),
+                    0..3
+                )
+                .prop_map(|members| {
+                    let members: Vec<String> = members
+                        .into_iter()
+                        .map(|(key, value)| format!("\"{key}\":{value}"))
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    fn test_expression() -> impl Strategy<Value = String> {
+        let step = prop_oneof![
+            Just(".a"),
+            Just(".b"),
+            Just("[0]"),
+            Just("[1]"),
+            Just(".['a.b']"),
+            Just(".*"),
+            Just("[*]")
+        ];
+        let selector =
+            prop::collection::vec(step, 1..4).prop_map(|steps| format!("${}", steps.concat()));
+        let check = prop_oneof![
+            Just("= 1"),
+            Just("!= 1"),
+            Just("> 0"),
+            Just("<= 1.5"),
+            Just("= \"a*\""),
+            Just("!= b"),
+            Just("= *"),
+            Just("= %^a%"),
+            Just("IS NULL"),
+            Just("IS TRUE"),
+            Just("IS FALSE"),
+            Just("NOT EXISTS"),
+            Just("= \"1\""),
+        ];
+        let test = (selector, check).prop_map(|(selector, check)| format!("{selector} {check}"));
+        (test.clone(), prop_oneof![Just("&&"), Just("||")], test)
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn streaming_evaluation_agrees_with_the_tree(expression in test_expression(), document in document()) {
+            let mut regex_count = 0;
+            let pattern = match JsonPattern::parse(&expression, &mut regex_count) {
+                Ok(pattern) => pattern,
+                // Two wildcards in one generated selector exceed AWS's limit.
+                Err(error) => {
+                    prop_assert!(error.message.contains("at most"), "{}: {}", expression, error);
+                    return Ok(());
+                }
+            };
+            prop_assert_eq!(pattern.matches(&document), pattern.matches_by_tree(&document), "{} on {}", expression, document);
+        }
+    }
 }

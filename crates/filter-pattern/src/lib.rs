@@ -23,6 +23,7 @@ mod cursor;
 mod delimited;
 mod error;
 mod json;
+mod json_capture;
 mod regex_subset;
 mod terms;
 
