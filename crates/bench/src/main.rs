@@ -1,0 +1,257 @@
+//! `watchtrail-bench ingest`: sustained durable PutLogEvents throughput against a real server.
+//!
+//! It starts the given `watchtrail` binary on a fresh data directory, creates one stream per
+//! client, and has N clients send pre-generated, pre-signed batches back to back for a fixed
+//! time. Pre-signing keeps SHA-256 of the body off the measured path, so the two cores are spent
+//! on the server. The peer measured in the same run is the raw disk: appending the same bytes to
+//! a file with one fdatasync per batch, the ceiling any durable ingest path can reach here.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+const KEY: &str = "AKIABENCHMARK0000001";
+const SECRET: &str = "benchmarkSecretKey/0123456789abcdefghijk";
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Durable PutLogEvents throughput with concurrent clients.
+    Ingest {
+        /// The server binary (build it with `cargo build --release -p watchtrail`).
+        #[arg(long, default_value = "target/release/watchtrail")]
+        server: PathBuf,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Events per PutLogEvents call. 10,000 events of 150 bytes would exceed AWS's 1 MiB batch
+        /// limit (26 bytes of overhead each), so the default is the largest round number that fits.
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+        #[arg(long, default_value_t = 150)]
+        event_bytes: usize,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Data directory (default: a fresh directory under /tmp); it is deleted afterwards.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+/// xorshift64*: deterministic across runs and platforms.
+struct Generator(u64);
+
+impl Generator {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+
+    /// An application log line of exactly `len` bytes.
+    fn message(&mut self, len: usize) -> String {
+        const LEVELS: [&str; 4] = ["INFO", "INFO", "WARN", "ERROR"];
+        const PATHS: [&str; 5] = ["/api/v1/orders", "/api/v1/users", "/health", "/api/v2/search", "/static/app.js"];
+        let r = self.next();
+        let mut line = format!(
+            "{} req={:016x} method=GET path={} status={} latency_ms={} user=u{} ",
+            LEVELS[(r % 4) as usize],
+            self.next(),
+            PATHS[((r >> 8) % 5) as usize],
+            [200, 200, 201, 404, 500][((r >> 16) % 5) as usize],
+            (r >> 24) % 2000,
+            (r >> 40) % 10_000
+        );
+        while line.len() < len {
+            line.push((b'a' + (self.next() % 26) as u8) as char);
+        }
+        line.truncate(len);
+        line
+    }
+}
+
+struct PreparedRequest {
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
+    let headers = watchtrail_protocol::sigv4::sign_headers(
+        "POST",
+        host,
+        "/",
+        &[("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)],
+        &body,
+        KEY,
+        SECRET,
+        "us-east-1",
+        "logs",
+        chrono::Utc::now(),
+    );
+    PreparedRequest { headers, body: Bytes::from(body) }
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn send(client: &HttpClient, host: &str, request: &PreparedRequest) -> anyhow::Result<()> {
+    let mut builder = hyper::Request::post(format!("http://{host}/")).header("host", host);
+    for (k, v) in &request.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let response = client.request(builder.body(Full::new(request.body.clone()))?).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        anyhow::bail!("{status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(())
+}
+
+fn rss_peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The hardware ceiling: the same bytes appended with one fdatasync per batch, from one writer.
+fn raw_disk_ceiling(dir: &std::path::Path, batch_bytes: usize, seconds: f64) -> anyhow::Result<f64> {
+    let path = dir.join("raw-disk-peer.bin");
+    let mut file = std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(&path)?;
+    let chunk = vec![b'x'; batch_bytes];
+    let started = Instant::now();
+    let mut batches = 0u64;
+    while started.elapsed().as_secs_f64() < seconds {
+        file.write_all(&chunk)?;
+        file.sync_data()?;
+        batches += 1;
+    }
+    let rate = batches as f64 / started.elapsed().as_secs_f64();
+    std::fs::remove_file(path)?;
+    Ok(rate)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let Bench::Ingest { server, clients, batch, event_bytes, seconds, data } = Cli::parse().command;
+    let data = data.unwrap_or_else(|| std::env::temp_dir().join(format!("watchtrail-bench-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&data);
+    let mut child = Command::new(&server)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("WATCHTRAIL_ROOT_ACCESS_KEY_ID", KEY)
+        .env("WATCHTRAIL_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("WATCHTRAIL_ACCOUNT_ID", "123456789012")
+        .env("WATCHTRAIL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("starting {}: {e}", server.display()))?;
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let host = loop {
+        let line = lines.next().ok_or_else(|| anyhow::anyhow!("server exited"))??;
+        if let Some(rest) = line.strip_prefix("watchtrail listening on http://") {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    send(&client, &host, &signed(&host, "Logs_20140328.CreateLogGroup", br#"{"logGroupName":"bench"}"#.to_vec())).await?;
+    let mut generator = Generator(0x5eed_0f_1095);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let mut per_client: Vec<Vec<PreparedRequest>> = Vec::new();
+    let mut batch_bytes = 0usize;
+    for c in 0..clients {
+        let stream = format!("client-{c}");
+        let create = format!(r#"{{"logGroupName":"bench","logStreamName":"{stream}"}}"#);
+        send(&client, &host, &signed(&host, "Logs_20140328.CreateLogStream", create.into_bytes())).await?;
+        let mut prepared = Vec::new();
+        for _ in 0..4 {
+            let events: Vec<serde_json::Value> = (0..batch)
+                .map(|i| serde_json::json!({"timestamp": now_ms + i as i64, "message": generator.message(event_bytes)}))
+                .collect();
+            let body = serde_json::to_vec(&serde_json::json!({
+                "logGroupName": "bench", "logStreamName": stream, "logEvents": events
+            }))?;
+            batch_bytes = body.len();
+            prepared.push(signed(&host, "Logs_20140328.PutLogEvents", body));
+        }
+        per_client.push(prepared);
+    }
+
+    let cpu_before = cpu_seconds(pid).unwrap_or(0.0);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for prepared in per_client {
+        let client = client.clone();
+        let host = host.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let prepared = Arc::new(prepared);
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                send(&client, &host, &prepared[i % prepared.len()]).await?;
+                latencies.push(t.elapsed());
+                i += 1;
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid).unwrap_or(0.0) - cpu_before;
+    let rss = rss_peak_kib(pid).unwrap_or(0);
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    let events = latencies.len() * batch;
+    let events_per_s = events as f64 / elapsed;
+    let mb_per_s = events_per_s * event_bytes as f64 / 1e6;
+
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = child.wait();
+    let disk_batches_per_s = raw_disk_ceiling(&data, batch_bytes, 5.0)?;
+    let _ = std::fs::remove_dir_all(&data);
+
+    println!("ingest: {clients} clients x {batch}-event batches of {event_bytes}-byte events, {seconds} s, fsync on");
+    println!("  requests           {}", latencies.len());
+    println!("  events/s           {events_per_s:.0}");
+    println!("  payload MB/s       {mb_per_s:.1}");
+    println!("  latency p50 / p99  {:.1} ms / {:.1} ms", pct(0.50), pct(0.99));
+    println!("  server peak RSS    {:.0} MiB", rss as f64 / 1024.0);
+    println!("  server CPU         {:.2} cores", cpu / elapsed);
+    println!("  peer: raw append+fdatasync of the same {batch_bytes}-byte bodies: {disk_batches_per_s:.0} batches/s");
+    println!(
+        "  ratio: watchtrail achieves {:.2}x the raw single-writer disk batch rate",
+        latencies.len() as f64 / elapsed / disk_batches_per_s
+    );
+    Ok(())
+}
