@@ -156,7 +156,7 @@ fn valid_frame_follows(buf: &[u8]) -> bool {
             return false;
         };
         let frame_at = from + pos;
-        if matches!(decode_frame(&buf[frame_at..]), Ok(_)) {
+        if decode_frame(&buf[frame_at..]).is_ok() {
             return true;
         }
         from = frame_at + 1;
