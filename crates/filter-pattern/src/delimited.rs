@@ -107,6 +107,20 @@ impl DelimitedPattern {
         })
     }
 
+    /// Named fields in pattern order, each once.
+    pub(crate) fn field_names(&self) -> impl Iterator<Item = &str> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.fields.iter().filter_map(move |field| match field {
+            Field::Value {
+                name: Some(name), ..
+            } if !seen.contains(&name.as_str()) => {
+                seen.push(name);
+                Some(name.as_str())
+            }
+            _ => None,
+        })
+    }
+
     pub(crate) fn matches(&self, message: &str) -> bool {
         SCRATCH.with(|scratch| {
             // A re-entrant call (impossible today) would find the buffer borrowed;

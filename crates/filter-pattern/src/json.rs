@@ -79,6 +79,12 @@ impl JsonPattern {
         })
     }
 
+    pub(crate) fn selector_sources(&self) -> impl Iterator<Item = &str> {
+        self.selectors
+            .iter()
+            .map(|selector| selector.source.as_str())
+    }
+
     pub(crate) fn matches(&self, message: &str) -> bool {
         self.trie
             .capture(message)

@@ -137,6 +137,21 @@ impl FilterPattern {
         }
     }
 
+    /// The `$...` references that a metric filter's `metricValue` and
+    /// `dimensions` may use with this pattern: the selectors of a JSON pattern
+    /// (`$.latency`) or the named fields of a space-delimited one (`$bytes`).
+    /// Empty for blank and term patterns, which extract nothing.
+    pub fn field_references(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Everything | Kind::Terms(_) => Vec::new(),
+            Kind::Json(json) => json.selector_sources().map(str::to_owned).collect(),
+            Kind::Delimited(delimited) => delimited
+                .field_names()
+                .map(|name| format!("${name}"))
+                .collect(),
+        }
+    }
+
     /// The pattern text as given to [`FilterPattern::parse`].
     pub fn as_str(&self) -> &str {
         &self.source

@@ -179,6 +179,8 @@ mod unstructured {
     #[test]
     fn term_patterns_extract_nothing() {
         assert_eq!(pattern("ERROR").extract("ERROR 1"), Some(vec![]));
+        assert!(pattern("ERROR").field_references().is_empty());
+        assert_eq!(pattern("ERROR").kind(), PatternKind::Terms);
         assert_eq!(pattern("ERROR").extract("INFO"), None);
     }
 
@@ -481,6 +483,10 @@ mod json {
         );
         assert_eq!(pattern.extract(r#"{"status": 200, "path": "/api"}"#), None);
         assert_eq!(pattern.kind(), PatternKind::Json);
+        assert_eq!(
+            pattern.field_references(),
+            ["$.status", "$.path", "$.user.id", "$.missing"]
+        );
     }
 }
 
@@ -613,6 +619,7 @@ mod space_delimited {
             ]
         );
         assert_eq!(pattern.kind(), PatternKind::SpaceDelimited);
+        assert_eq!(pattern.field_references(), ["$request", "$status_code"]);
     }
 
     #[test]
