@@ -37,6 +37,11 @@ impl Field {
     }
 }
 
+/// Matching recurses once per field; AWS's 1024-character pattern limit
+/// allows about 500 fields, so this bound costs nothing real and keeps the
+/// recursion far from the stack's end.
+const MAX_FIELDS: usize = 1024;
+
 #[derive(Debug, Clone)]
 pub(crate) struct DelimitedPattern {
     fields: Vec<Field>,
@@ -96,6 +101,12 @@ impl DelimitedPattern {
                     cursor.next_word()
                 )));
             }
+        }
+        if fields.len() > MAX_FIELDS {
+            return Err(FilterPatternError::invalid(format!(
+                "a space-delimited pattern may have at most {MAX_FIELDS} fields; this one has {}",
+                fields.len()
+            )));
         }
         let ellipsis_count = fields
             .iter()

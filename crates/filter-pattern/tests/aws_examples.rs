@@ -650,6 +650,10 @@ mod space_delimited {
         let long_event = ["x"; 3000].join(" ");
         let stress = self::pattern("[..., a = 1, ..., b = 2, ..., c = 3, ..., d = 4, ...]");
         assert!(!stress.matches(&long_event));
+        // The widest pattern allowed recurses once per field without trouble.
+        let widest = self::pattern(&format!("[{}]", vec!["f = x"; 1024].join(", ")));
+        assert!(widest.matches(&["x"; 1024].join(" ")));
+        assert!(!widest.matches(&["x"; 1023].join(" ")));
     }
 
     #[test]

@@ -220,6 +220,11 @@ fn space_delimited_syntax_errors() {
         "Invalid character(s) in term '!'",
     );
     assert_refused("[$a]", "Invalid character(s) in term '$'");
+    assert_refused_containing(
+        &format!("[{}]", vec!["f"; 1025].join(",")),
+        "at most 1024 fields",
+    );
+    assert!(FilterPattern::parse(&format!("[{}]", vec!["f"; 1024].join(","))).is_ok());
     assert_refused("[a, b = x/y]", "Invalid character(s) in term '/'");
 }
 
