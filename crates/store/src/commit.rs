@@ -115,6 +115,13 @@ pub(crate) fn run_writer(
                     let _ = r.reply.send(Ok(AppendReceipt { first_seq: seq }));
                 }
                 if active_bytes >= shared.flush_bytes {
+                    // Freeze right here rather than when the flusher gets to it: if flushing lags,
+                    // frozen memtables queue up at ~flush_bytes each instead of one active memtable
+                    // growing (and re-allocating its vectors under the insert lock) without bound.
+                    let mut state = shared.mem.write().unwrap();
+                    let full = std::mem::take(&mut state.active);
+                    state.frozen.push(full);
+                    drop(state);
                     shared.flush_wanted.notify_one();
                 }
                 if let Err(e) = wal.maybe_rotate(next_lsn) {

@@ -76,9 +76,9 @@ impl GroupEvents {
         let joins = self.sorted_len == 0
             || key(&self.events[self.sorted_len - 1]) <= key(&self.events[self.sorted_len]);
         if !(tail_sorted && joins) {
-            // The standard sort detects the existing sorted runs, so a mostly ordered vector with an
-            // out-of-order tail costs close to a merge, not a full sort.
-            self.events.sort_unstable_by_key(key);
+            // The stable sort detects existing sorted runs (each append batch usually is one), so
+            // interleaved batches cost a merge of runs rather than a full sort.
+            self.events.sort_by_key(key);
         }
         self.sorted_len = n;
     }
