@@ -95,8 +95,10 @@ struct Flatten<'r, 'a> {
 }
 
 impl<'r, 'a> Flatten<'r, 'a> {
-    fn name(&self) -> Cow<'a, str> {
-        self.prefix.clone().unwrap_or(Cow::Borrowed(""))
+    /// Stores a leaf value under the path, moving the path rather than copying it.
+    fn emit(self, value: FieldValue<'a>) {
+        let name = self.prefix.unwrap_or(Cow::Borrowed(""));
+        self.out.push((name, value));
     }
 }
 
@@ -141,60 +143,50 @@ impl<'de, 'r> Visitor<'de> for Flatten<'r, 'de> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Bool(v)));
+        self.emit(FieldValue::Bool(v));
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Int(v)));
+        self.emit(FieldValue::Int(v));
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        let name = self.name();
         let value = i64::try_from(v)
             .map(FieldValue::Int)
             .unwrap_or(FieldValue::Float(v as f64));
-        self.out.push((name, value));
+        self.emit(value);
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Float(v)));
+        self.emit(FieldValue::Float(v));
         Ok(())
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Str(Cow::Borrowed(v))));
+        self.emit(FieldValue::Str(Cow::Borrowed(v)));
         Ok(())
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        let name = self.name();
-        self.out
-            .push((name, FieldValue::Str(Cow::Owned(v.to_string()))));
+        self.emit(FieldValue::Str(Cow::Owned(v.to_string())));
         Ok(())
     }
 
     fn visit_string<E>(self, v: String) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Str(Cow::Owned(v))));
+        self.emit(FieldValue::Str(Cow::Owned(v)));
         Ok(())
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Null));
+        self.emit(FieldValue::Null);
         Ok(())
     }
 
     fn visit_none<E>(self) -> Result<(), E> {
-        let name = self.name();
-        self.out.push((name, FieldValue::Null));
+        self.emit(FieldValue::Null);
         Ok(())
     }
 

@@ -436,12 +436,20 @@ async fn describe_log_streams_orders_and_paginates() {
 
     let out = logs
         .describe_log_streams()
-        .log_group_identifier(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:*"))
+        .log_group_identifier(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g"))
         .log_stream_name_prefix("d")
         .send()
         .await
         .unwrap();
     assert_eq!(out.log_streams().len(), 1);
+    // The model's identifier pattern excludes `*`, so the `:*` form of the ARN is refused, as by AWS.
+    let err = logs
+        .describe_log_streams()
+        .log_group_identifier(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:*"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterException");
 
     logs.delete_log_stream().log_group_name("g").log_stream_name("d").send().await.unwrap();
     let err = logs.delete_log_stream().log_group_name("g").log_stream_name("d").send().await.unwrap_err();
