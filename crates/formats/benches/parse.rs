@@ -86,7 +86,10 @@ fn alb_lines() -> Vec<String> {
         let mut r = Record::with_capacity(40);
         r.push("type", FieldValue::str(rng.pick(&["http", "https", "h2"])));
         r.push("time", FieldValue::Timestamp(t));
-        r.push("elb", FieldValue::str("app/my-loadbalancer/50dc6c495c0c9188"));
+        r.push(
+            "elb",
+            FieldValue::str("app/my-loadbalancer/50dc6c495c0c9188"),
+        );
         r.push("client_ip", FieldValue::Ip(rng.ipv4()));
         r.push("client_port", FieldValue::Int(rng.below(65536) as i64));
         r.push("target_ip", FieldValue::Ip(rng.ipv4()));
@@ -189,10 +192,16 @@ fn s3_lines() -> Vec<String> {
         r.push("object_size", FieldValue::Int(rng.below(1 << 24) as i64));
         r.push("total_time", FieldValue::Int(rng.below(500) as i64));
         r.push("turn_around_time", FieldValue::Int(rng.below(100) as i64));
-        r.push("user_agent", FieldValue::str("aws-sdk-java/1.12.0 Linux/5.10"));
+        r.push(
+            "user_agent",
+            FieldValue::str("aws-sdk-java/1.12.0 Linux/5.10"),
+        );
         r.push("host_id", owned(format!("{}=", rng.hex(60))));
         r.push("signature_version", FieldValue::str("SigV4"));
-        r.push("cipher_suite", FieldValue::str("ECDHE-RSA-AES128-GCM-SHA256"));
+        r.push(
+            "cipher_suite",
+            FieldValue::str("ECDHE-RSA-AES128-GCM-SHA256"),
+        );
         r.push("authentication_type", FieldValue::str("AuthHeader"));
         r.push(
             "host_header",
@@ -318,7 +327,10 @@ fn apache_lines() -> Vec<String> {
         r.push("status", FieldValue::Int(200));
         r.push("bytes", FieldValue::Int(rng.below(100_000) as i64));
         r.push("referer", FieldValue::str("https://www.example.com/"));
-        r.push("user_agent", FieldValue::str("Mozilla/5.0 (X11; Linux x86_64)"));
+        r.push(
+            "user_agent",
+            FieldValue::str("Mozilla/5.0 (X11; Linux x86_64)"),
+        );
         format_clf(&r, true, out);
     })
 }
@@ -366,23 +378,45 @@ fn bench_kind(c: &mut Criterion, name: &str, kind: FormatKind, lines: &[String])
 fn parse_benches(c: &mut Criterion) {
     bench_kind(c, "vpc_flow", FormatKind::VpcFlow, &vpc_lines());
     bench_kind(c, "alb", FormatKind::Alb, &alb_lines());
-    bench_kind(c, "elb_classic", FormatKind::ElbClassic, &elb_classic_lines());
+    bench_kind(
+        c,
+        "elb_classic",
+        FormatKind::ElbClassic,
+        &elb_classic_lines(),
+    );
     bench_kind(c, "nlb", FormatKind::Nlb, &nlb_lines());
     bench_kind(c, "s3_access", FormatKind::S3Access, &s3_lines());
     bench_kind(c, "cloudfront", FormatKind::CloudFront, &cloudfront_lines());
     bench_kind(c, "waf", FormatKind::Waf, &waf_lines());
     bench_kind(c, "cloudtrail", FormatKind::CloudTrail, &cloudtrail_lines());
-    bench_kind(c, "route53_resolver", FormatKind::Route53Resolver, &resolver_lines());
-    bench_kind(c, "route53_public", FormatKind::Route53Public, &route53_public_lines());
+    bench_kind(
+        c,
+        "route53_resolver",
+        FormatKind::Route53Resolver,
+        &resolver_lines(),
+    );
+    bench_kind(
+        c,
+        "route53_public",
+        FormatKind::Route53Public,
+        &route53_public_lines(),
+    );
     bench_kind(c, "lambda_report", FormatKind::Lambda, &lambda_lines());
-    bench_kind(c, "apache_combined", FormatKind::ApacheCombined, &apache_lines());
+    bench_kind(
+        c,
+        "apache_combined",
+        FormatKind::ApacheCombined,
+        &apache_lines(),
+    );
     bench_kind(c, "json", FormatKind::Json, &json_lines());
 }
 
 fn detect_bench(c: &mut Criterion) {
     let lines = alb_lines();
     let sample: Vec<&str> = lines.iter().take(100).map(String::as_str).collect();
-    c.bench_function("detect_100_alb_lines", |b| b.iter(|| black_box(detect(&sample))));
+    c.bench_function("detect_100_alb_lines", |b| {
+        b.iter(|| black_box(detect(&sample)))
+    });
 }
 
 criterion_group!(benches, parse_benches, detect_bench);
