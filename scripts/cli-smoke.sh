@@ -31,10 +31,10 @@ check "duplicate group is refused" "ResourceAlreadyExistsException" \
   "$(logs create-log-group --log-group-name /app/web 2>&1 | grep -o ResourceAlreadyExistsException | head -1)"
 logs create-log-stream --log-group-name /app/web --log-stream-name i-1
 now=$(($(date +%s) * 1000))
-logs put-log-events --log-group-name /app/web --log-stream-name i-1 --log-events \
-  "timestamp=$now,message={\"status\": 200, \"path\": \"/\"}" \
-  "timestamp=$((now + 1)),message={\"status\": 503, \"path\": \"/api\"}" \
-  "timestamp=$((now + 2)),message=plain ERROR line" >/dev/null
+logs put-log-events --log-group-name /app/web --log-stream-name i-1 --log-events "[
+  {\"timestamp\": $now, \"message\": \"{\\\"status\\\": 200, \\\"path\\\": \\\"/\\\"}\"},
+  {\"timestamp\": $((now + 1)), \"message\": \"{\\\"status\\\": 503, \\\"path\\\": \\\"/api\\\"}\"},
+  {\"timestamp\": $((now + 2)), \"message\": \"plain ERROR line\"}]" >/dev/null
 check "filter-log-events JSON pattern" '{"status": 503, "path": "/api"}' \
   "$(logs filter-log-events --log-group-name /app/web --filter-pattern '{ $.status >= 500 }' --query 'events[0].message' --output text)"
 check "filter-log-events term" "plain ERROR line" \
@@ -48,7 +48,7 @@ check "bad retention refused" "InvalidParameterException" \
   "$(logs put-retention-policy --log-group-name /app/web --retention-in-days 2 2>&1 | grep -o InvalidParameterException | head -1)"
 for i in $(seq 1 12); do logs create-log-group --log-group-name "/page/$i"; done
 check "CLI auto-pagination across pages" "12" \
-  "$(logs describe-log-groups --log-group-name-prefix /page --page-size 5 --query 'length(logGroups)' --output text)"
+  "$(logs describe-log-groups --log-group-name-prefix /page --page-size 5 --query 'logGroups[*].logGroupName' --output text | wc -w)"
 logs tag-log-group --log-group-name /app/web --tags team=sre
 check "tags" "sre" "$(logs list-tags-log-group --log-group-name /app/web --query 'tags.team' --output text)"
 check "unsigned request refused" "1" \
