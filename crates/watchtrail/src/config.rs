@@ -44,7 +44,8 @@ impl ConfigFile {
     pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("parsing config file {}: {e}", path.display()))
+        toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("parsing config file {}: {e}", path.display()))
     }
 }
 
@@ -71,12 +72,21 @@ impl ServeSettings {
             .listen
             .or(file.server.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let listen: SocketAddr = listen
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--listen {listen:?} is not an address like 127.0.0.1:4588: {e}"))?;
-        let data_dir = overrides.data.or(file.server.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let region = overrides.region.or(file.server.region).unwrap_or_else(|| DEFAULT_REGION.to_string());
-        let log_format = overrides.log_format.or(file.server.log_format).unwrap_or_else(|| "text".into());
+        let listen: SocketAddr = listen.parse().map_err(|e| {
+            anyhow::anyhow!("--listen {listen:?} is not an address like 127.0.0.1:4588: {e}")
+        })?;
+        let data_dir = overrides
+            .data
+            .or(file.server.data)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let region = overrides
+            .region
+            .or(file.server.region)
+            .unwrap_or_else(|| DEFAULT_REGION.to_string());
+        let log_format = overrides
+            .log_format
+            .or(file.server.log_format)
+            .unwrap_or_else(|| "text".into());
         let json_logs = match log_format.as_str() {
             "json" => true,
             "text" => false,
@@ -100,7 +110,13 @@ impl ServeSettings {
         if let Some(v) = s.retention_interval_seconds {
             store.retention_interval = std::time::Duration::from_secs(v.max(1));
         }
-        Ok(ServeSettings { listen, data_dir, region, json_logs, store })
+        Ok(ServeSettings {
+            listen,
+            data_dir,
+            region,
+            json_logs,
+            store,
+        })
     }
 }
 
@@ -115,7 +131,13 @@ mod tests {
         )
         .unwrap();
         let settings = ServeSettings::resolve(
-            ServeOverrides { listen: Some("127.0.0.1:1234".into()), data: None, region: None, segment_url: None, log_format: None },
+            ServeOverrides {
+                listen: Some("127.0.0.1:1234".into()),
+                data: None,
+                region: None,
+                segment_url: None,
+                log_format: None,
+            },
             file,
         )
         .unwrap();

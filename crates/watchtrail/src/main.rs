@@ -1,6 +1,8 @@
 //! The `watchtrail` command: `serve` runs the server; other subcommands work on data offline.
 
 mod config;
+mod data_dir;
+mod import;
 mod serve;
 
 use std::path::PathBuf;
@@ -8,7 +10,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "watchtrail", version, about = "Self-hosted log and audit platform that speaks AWS's APIs")]
+#[command(
+    name = "watchtrail",
+    version,
+    about = "Self-hosted log and audit platform that speaks AWS's APIs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,12 +43,35 @@ enum Command {
         #[arg(long, env = "WATCHTRAIL_LOG_FORMAT")]
         log_format: Option<String>,
     },
+    /// Bulk-load AWS log files (VPC Flow, ALB/ELB/NLB, S3, CloudFront, WAF, Route 53, Lambda,
+    /// CloudTrail, …; plain, gzip or zstd) into log groups, through the durable write path.
+    /// Idempotent: files already imported are skipped. The server must not be running on DIR.
+    Import {
+        /// Files, directories (recursive) or glob patterns.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// `auto` (detect from the object key layout, then from a sample of lines) or a format name.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Put everything into this log group instead of the per-format default.
+        #[arg(long)]
+        log_group: Option<String>,
+        #[arg(long, env = "WATCHTRAIL_DATA", default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        #[arg(long, env = "WATCHTRAIL_REGION", default_value = config::DEFAULT_REGION)]
+        region: String,
+        /// Do not draw the progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
 }
 
 fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WATCHTRAIL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -53,13 +82,26 @@ fn init_tracing(json: bool) {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data, region, config, segment_url, log_format } => {
+        Command::Serve {
+            listen,
+            data,
+            region,
+            config,
+            segment_url,
+            log_format,
+        } => {
             let file = match &config {
                 Some(path) => config::ConfigFile::load(path)?,
                 None => config::ConfigFile::default(),
             };
             let settings = config::ServeSettings::resolve(
-                config::ServeOverrides { listen, data, region, segment_url, log_format },
+                config::ServeOverrides {
+                    listen,
+                    data,
+                    region,
+                    segment_url,
+                    log_format,
+                },
                 file,
             )?;
             init_tracing(settings.json_logs);
@@ -67,6 +109,68 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(serve::run(settings))
+        }
+        Command::Import {
+            inputs,
+            format,
+            log_group,
+            data,
+            region,
+            no_progress,
+        } => {
+            init_tracing(false);
+            let format = match format.as_str() {
+                "auto" => None,
+                name => Some(
+                    name.parse::<watchtrail_formats::FormatKind>()
+                        .map_err(|_| {
+                            let known: Vec<&str> = watchtrail_formats::FormatKind::ALL
+                                .iter()
+                                .map(|k| k.name())
+                                .collect();
+                            anyhow::anyhow!(
+                                "unknown format {name:?}; known formats: auto, {}",
+                                known.join(", ")
+                            )
+                        })?,
+                ),
+            };
+            let files = import::expand_inputs(&inputs)?;
+            let options = import::ImportOptions {
+                format,
+                log_group,
+                progress: !no_progress,
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(async move {
+                    let _lock = data_dir::DataDirLock::acquire(&data)?;
+                    let (root, _) = data_dir::root_credentials(&data, &region)?;
+                    let store =
+                        watchtrail_store::Store::open(watchtrail_store::StoreConfig::new(&data))
+                            .await
+                            .map_err(|e| anyhow::anyhow!("opening store: {e}"))?;
+                    let scope = watchtrail_store::Scope {
+                        account_id: root.account_id.clone(),
+                        region,
+                    };
+                    let started = std::time::Instant::now();
+                    let result = import::run(&store, &scope, &files, &options).await;
+                    store
+                        .shutdown()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("flushing: {e}"))?;
+                    let summary = result?;
+                    summary.print(started.elapsed().as_secs_f64());
+                    if !summary.files_failed.is_empty() {
+                        anyhow::bail!(
+                            "{} file(s) could not be imported",
+                            summary.files_failed.len()
+                        );
+                    }
+                    Ok(())
+                })
         }
     }
 }

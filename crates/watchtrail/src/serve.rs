@@ -4,28 +4,25 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use watchtrail_logs::LogsService;
-use watchtrail_protocol::credentials::CredentialSource;
-use watchtrail_protocol::{CredentialStore, Gateway, RootCredentials};
+use watchtrail_protocol::{CredentialStore, Gateway};
 use watchtrail_store::Store;
 
 use crate::config::ServeSettings;
+use crate::data_dir::{root_credentials, DataDirLock};
 
 pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .map_err(|e| anyhow::anyhow!("creating data directory {}: {e}", settings.data_dir.display()))?;
-    let (root, source) = RootCredentials::load_or_generate(&settings.data_dir, |k| std::env::var(k).ok())
-        .map_err(|e| anyhow::anyhow!(e))?;
-    if source == CredentialSource::Generated {
-        // Printed once, to the terminal only; never through tracing, so it cannot reach log storage.
-        println!("Generated root credentials (stored in {} with mode 0600):", settings.data_dir.join(watchtrail_protocol::credentials::CREDENTIALS_FILE).display());
-        println!("  export AWS_ACCESS_KEY_ID={}", root.access_key_id);
-        println!("  export AWS_SECRET_ACCESS_KEY={}", root.secret_access_key);
-        println!("  export AWS_DEFAULT_REGION={}", settings.region);
-    }
+    let _lock = DataDirLock::acquire(&settings.data_dir)?;
+    let (root, source) = root_credentials(&settings.data_dir, &settings.region)?;
     tracing::info!(access_key_id = %root.access_key_id, account_id = %root.account_id, credentials = ?source, "root credentials loaded");
 
-    let store = Store::open(settings.store.clone()).await.map_err(|e| anyhow::anyhow!("opening store: {e}"))?;
-    let credentials = CredentialStore::with_root(&root.access_key_id, &root.secret_access_key, &root.account_id);
+    let store = Store::open(settings.store.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("opening store: {e}"))?;
+    let credentials = CredentialStore::with_root(
+        &root.access_key_id,
+        &root.secret_access_key,
+        &root.account_id,
+    );
     let router = Gateway::new(credentials)
         .with_service(Arc::new(LogsService::new(store.clone())))
         .into_router();
@@ -38,11 +35,17 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     println!("watchtrail listening on http://{local}");
     tracing::info!(%local, data_dir = %settings.data_dir.display(), "serving");
 
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("shutting down: flushing the memtable");
-    store.shutdown().await.map_err(|e| anyhow::anyhow!("flushing on shutdown: {e}"))?;
+    store
+        .shutdown()
+        .await
+        .map_err(|e| anyhow::anyhow!("flushing on shutdown: {e}"))?;
     tracing::info!("shutdown complete");
     Ok(())
 }

@@ -29,7 +29,11 @@ async fn read_stream(logs: &aws_sdk_cloudwatchlogs::Client, stream: &str) -> Vec
             .send()
             .await
             .expect("get_log_events after restart");
-        messages.extend(out.events().iter().map(|e| e.message().unwrap().to_string()));
+        messages.extend(
+            out.events()
+                .iter()
+                .map(|e| e.message().unwrap().to_string()),
+        );
         let next = out.next_forward_token().unwrap().to_string();
         if token.as_deref() == Some(next.as_str()) {
             return messages;
@@ -44,15 +48,25 @@ fn verify(cycle: usize, messages: &[String], acknowledged: &HashSet<String>) {
     let mut seen = HashSet::new();
     let mut per_batch: BTreeMap<String, usize> = BTreeMap::new();
     for m in messages {
-        assert!(seen.insert(m.clone()), "cycle {cycle}: duplicated event {m}");
+        assert!(
+            seen.insert(m.clone()),
+            "cycle {cycle}: duplicated event {m}"
+        );
         let batch = m.rsplit_once("-e").expect("event format").0.to_string();
         *per_batch.entry(batch).or_default() += 1;
     }
     for batch in acknowledged {
-        assert_eq!(per_batch.get(batch).copied(), Some(EVENTS_PER_BATCH), "cycle {cycle}: acknowledged batch {batch} lost or partial");
+        assert_eq!(
+            per_batch.get(batch).copied(),
+            Some(EVENTS_PER_BATCH),
+            "cycle {cycle}: acknowledged batch {batch} lost or partial"
+        );
     }
     for (batch, count) in &per_batch {
-        assert_eq!(*count, EVENTS_PER_BATCH, "cycle {cycle}: batch {batch} partially present");
+        assert_eq!(
+            *count, EVENTS_PER_BATCH,
+            "cycle {cycle}: batch {batch} partially present"
+        );
     }
 }
 
@@ -67,7 +81,11 @@ async fn kill9_during_ingest_loses_nothing_acknowledged() {
         let mut server = TestServer::start_in(&data);
         let logs = server.logs_client();
         if cycle == 0 {
-            logs.create_log_group().log_group_name("crash").send().await.unwrap();
+            logs.create_log_group()
+                .log_group_name("crash")
+                .send()
+                .await
+                .unwrap();
         }
         // Everything acknowledged before the previous kills must be here, exactly once.
         if cycle > 0 {
@@ -85,7 +103,12 @@ async fn kill9_during_ingest_loses_nothing_acknowledged() {
         }
 
         let stream = format!("cycle-{cycle}");
-        logs.create_log_stream().log_group_name("crash").log_stream_name(&stream).send().await.unwrap();
+        logs.create_log_stream()
+            .log_group_name("crash")
+            .log_stream_name(&stream)
+            .send()
+            .await
+            .unwrap();
         let acknowledged = Arc::new(Mutex::new(HashSet::new()));
         let mut writers = Vec::new();
         for w in 0..WRITERS {
@@ -97,7 +120,13 @@ async fn kill9_during_ingest_loses_nothing_acknowledged() {
                     let batch = format!("c{cycle}-w{w}-b{b}");
                     let now = now_ms();
                     let events: Vec<InputLogEvent> = (0..EVENTS_PER_BATCH)
-                        .map(|e| InputLogEvent::builder().timestamp(now).message(format!("{batch}-e{e}")).build().unwrap())
+                        .map(|e| {
+                            InputLogEvent::builder()
+                                .timestamp(now)
+                                .message(format!("{batch}-e{e}"))
+                                .build()
+                                .unwrap()
+                        })
                         .collect();
                     let result = logs
                         .put_log_events()
@@ -125,7 +154,10 @@ async fn kill9_during_ingest_loses_nothing_acknowledged() {
         total_acknowledged += acknowledged.len();
         acknowledged_by_cycle.push(acknowledged);
     }
-    assert!(total_acknowledged > CYCLES, "the test must actually ingest: {total_acknowledged} batches acknowledged");
+    assert!(
+        total_acknowledged > CYCLES,
+        "the test must actually ingest: {total_acknowledged} batches acknowledged"
+    );
     eprintln!("crash test: {CYCLES} kill -9 cycles, {total_acknowledged} acknowledged batches of {EVENTS_PER_BATCH} verified");
 }
 
@@ -135,13 +167,28 @@ async fn graceful_shutdown_flushes_and_restarts_clean() {
     let data = temp.path().join("data");
     let mut server = TestServer::start_in(&data);
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("crash").send().await.unwrap();
-    logs.create_log_stream().log_group_name("crash").log_stream_name("s").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("crash")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("crash")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
     let now = now_ms();
     logs.put_log_events()
         .log_group_name("crash")
         .log_stream_name("s")
-        .log_events(InputLogEvent::builder().timestamp(now).message("kept-e0").build().unwrap())
+        .log_events(
+            InputLogEvent::builder()
+                .timestamp(now)
+                .message("kept-e0")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();

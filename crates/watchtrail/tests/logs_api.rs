@@ -8,7 +8,11 @@ use aws_sdk_cloudwatchlogs::types::{InputLogEvent, LogGroupClass, OrderBy};
 use common::{error_code, error_message, now_ms, TestServer, ACCOUNT_ID, REGION};
 
 fn event(timestamp: i64, message: &str) -> InputLogEvent {
-    InputLogEvent::builder().timestamp(timestamp).message(message).build().unwrap()
+    InputLogEvent::builder()
+        .timestamp(timestamp)
+        .message(message)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -22,21 +26,49 @@ async fn log_group_lifecycle_and_errors() {
         .send()
         .await
         .expect("create");
-    let err = logs.create_log_group().log_group_name("/app/web").send().await.unwrap_err();
+    let err = logs
+        .create_log_group()
+        .log_group_name("/app/web")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceAlreadyExistsException");
-    assert_eq!(error_message(&err), "The specified log group already exists");
+    assert_eq!(
+        error_message(&err),
+        "The specified log group already exists"
+    );
 
-    let err = logs.create_log_group().log_group_name("bad name!").send().await.unwrap_err();
+    let err = logs
+        .create_log_group()
+        .log_group_name("bad name!")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
-    assert!(error_message(&err).contains("Member must satisfy regular expression pattern"), "{}", error_message(&err));
+    assert!(
+        error_message(&err).contains("Member must satisfy regular expression pattern"),
+        "{}",
+        error_message(&err)
+    );
 
-    let out = logs.describe_log_groups().log_group_name_prefix("/app").send().await.unwrap();
+    let out = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/app")
+        .send()
+        .await
+        .unwrap();
     let groups = out.log_groups();
     assert_eq!(groups.len(), 1);
     let g = &groups[0];
     assert_eq!(g.log_group_name(), Some("/app/web"));
-    assert_eq!(g.arn(), Some(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/app/web:*").as_str()));
-    assert_eq!(g.log_group_arn(), Some(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/app/web").as_str()));
+    assert_eq!(
+        g.arn(),
+        Some(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/app/web:*").as_str())
+    );
+    assert_eq!(
+        g.log_group_arn(),
+        Some(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/app/web").as_str())
+    );
     assert_eq!(g.stored_bytes(), Some(0));
     assert_eq!(g.retention_in_days(), None);
     assert_eq!(g.log_group_class(), Some(&LogGroupClass::Standard));
@@ -51,11 +83,23 @@ async fn log_group_lifecycle_and_errors() {
         .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
 
-    let err = logs.delete_log_group().log_group_name("/nope").send().await.unwrap_err();
+    let err = logs
+        .delete_log_group()
+        .log_group_name("/nope")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
-    assert_eq!(error_message(&err), "The specified log group does not exist.");
+    assert_eq!(
+        error_message(&err),
+        "The specified log group does not exist."
+    );
 
-    logs.delete_log_group().log_group_name("/app/web").send().await.unwrap();
+    logs.delete_log_group()
+        .log_group_name("/app/web")
+        .send()
+        .await
+        .unwrap();
     let out = logs.describe_log_groups().send().await.unwrap();
     assert!(out.log_groups().is_empty());
 }
@@ -67,7 +111,11 @@ async fn describe_log_groups_paginates_in_name_order() {
     let mut expected: Vec<String> = (0..57).map(|i| format!("/svc/{i:03}")).collect();
     expected.push("/other/x".into());
     for name in &expected {
-        logs.create_log_group().log_group_name(name).send().await.unwrap();
+        logs.create_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .unwrap();
     }
     expected.sort();
 
@@ -75,9 +123,19 @@ async fn describe_log_groups_paginates_in_name_order() {
     let mut token = None;
     let mut pages = 0;
     loop {
-        let out = logs.describe_log_groups().limit(7).set_next_token(token).send().await.unwrap();
+        let out = logs
+            .describe_log_groups()
+            .limit(7)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
         assert!(out.log_groups().len() <= 7);
-        seen.extend(out.log_groups().iter().map(|g| g.log_group_name().unwrap().to_string()));
+        seen.extend(
+            out.log_groups()
+                .iter()
+                .map(|g| g.log_group_name().unwrap().to_string()),
+        );
         pages += 1;
         token = out.next_token().map(String::from);
         if token.is_none() {
@@ -87,18 +145,45 @@ async fn describe_log_groups_paginates_in_name_order() {
     assert_eq!(seen, expected);
     assert_eq!(pages, 9);
 
-    let out = logs.describe_log_groups().log_group_name_pattern("svc/05").send().await.unwrap();
-    let names: Vec<_> = out.log_groups().iter().map(|g| g.log_group_name().unwrap()).collect();
-    assert_eq!(names, ["/svc/050", "/svc/051", "/svc/052", "/svc/053", "/svc/054", "/svc/055", "/svc/056"]);
+    let out = logs
+        .describe_log_groups()
+        .log_group_name_pattern("svc/05")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = out
+        .log_groups()
+        .iter()
+        .map(|g| g.log_group_name().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["/svc/050", "/svc/051", "/svc/052", "/svc/053", "/svc/054", "/svc/055", "/svc/056"]
+    );
 
-    let err = logs.describe_log_groups().limit(51).send().await.unwrap_err();
+    let err = logs
+        .describe_log_groups()
+        .limit(51)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
     assert!(error_message(&err).contains("Member must have value less than or equal to 50"));
 
-    let err = logs.describe_log_groups().next_token("garbage").send().await.unwrap_err();
+    let err = logs
+        .describe_log_groups()
+        .next_token("garbage")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
 
-    let out = logs.list_log_groups().log_group_name_pattern("^/other").send().await.unwrap();
+    let out = logs
+        .list_log_groups()
+        .log_group_name_pattern("^/other")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.log_groups().len(), 1);
     assert_eq!(out.log_groups()[0].log_group_name(), Some("/other/x"));
 }
@@ -107,20 +192,49 @@ async fn describe_log_groups_paginates_in_name_order() {
 async fn retention_policy_accepts_only_aws_values() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("g").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
 
-    let err = logs.put_retention_policy().log_group_name("g").retention_in_days(2).send().await.unwrap_err();
+    let err = logs
+        .put_retention_policy()
+        .log_group_name("g")
+        .retention_in_days(2)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
-    assert!(error_message(&err).contains("Member must satisfy enum value set: [1, 3, 5, 7, 14, 30"), "{}", error_message(&err));
+    assert!(
+        error_message(&err).contains("Member must satisfy enum value set: [1, 3, 5, 7, 14, 30"),
+        "{}",
+        error_message(&err)
+    );
 
-    let err = logs.put_retention_policy().log_group_name("missing").retention_in_days(7).send().await.unwrap_err();
+    let err = logs
+        .put_retention_policy()
+        .log_group_name("missing")
+        .retention_in_days(7)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
 
-    logs.put_retention_policy().log_group_name("g").retention_in_days(30).send().await.unwrap();
+    logs.put_retention_policy()
+        .log_group_name("g")
+        .retention_in_days(30)
+        .send()
+        .await
+        .unwrap();
     let out = logs.describe_log_groups().send().await.unwrap();
     assert_eq!(out.log_groups()[0].retention_in_days(), Some(30));
 
-    logs.delete_retention_policy().log_group_name("g").send().await.unwrap();
+    logs.delete_retention_policy()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
     let out = logs.describe_log_groups().send().await.unwrap();
     assert_eq!(out.log_groups()[0].retention_in_days(), None);
 }
@@ -129,11 +243,32 @@ async fn retention_policy_accepts_only_aws_values() {
 async fn put_log_events_enforces_aws_rules() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("g").send().await.unwrap();
-    logs.create_log_stream().log_group_name("g").log_stream_name("s").send().await.unwrap();
-    let err = logs.create_log_stream().log_group_name("g").log_stream_name("s").send().await.unwrap_err();
+    logs.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    let err = logs
+        .create_log_stream()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceAlreadyExistsException");
-    let err = logs.create_log_stream().log_group_name("nope").log_stream_name("s").send().await.unwrap_err();
+    let err = logs
+        .create_log_stream()
+        .log_group_name("nope")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
 
     let now = now_ms();
@@ -147,26 +282,65 @@ async fn put_log_events_enforces_aws_rules() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
-    assert_eq!(error_message(&err), "Log events in a single PutLogEvents request must be in chronological order.");
+    assert_eq!(
+        error_message(&err),
+        "Log events in a single PutLogEvents request must be in chronological order."
+    );
 
-    let err = logs.put_log_events().log_group_name("nope").log_stream_name("s").log_events(event(now, "x")).send().await.unwrap_err();
+    let err = logs
+        .put_log_events()
+        .log_group_name("nope")
+        .log_stream_name("s")
+        .log_events(event(now, "x"))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
-    assert_eq!(error_message(&err), "The specified log group does not exist.");
-    let err = logs.put_log_events().log_group_name("g").log_stream_name("nope").log_events(event(now, "x")).send().await.unwrap_err();
-    assert_eq!(error_message(&err), "The specified log stream does not exist.");
+    assert_eq!(
+        error_message(&err),
+        "The specified log group does not exist."
+    );
+    let err = logs
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("nope")
+        .log_events(event(now, "x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_message(&err),
+        "The specified log stream does not exist."
+    );
 
     // 1 MiB counts 26 bytes of overhead per event: 10 events of 104,832 bytes are 1,048,580 bytes.
     let big = "x".repeat(104_832);
-    let mut request = logs.put_log_events().log_group_name("g").log_stream_name("s");
+    let mut request = logs
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s");
     for i in 0..10 {
         request = request.log_events(event(now + i, &big));
     }
     let err = request.send().await.unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
-    assert_eq!(error_message(&err), "Upload too large: 1048580 bytes exceeds limit of 1048576");
+    assert_eq!(
+        error_message(&err),
+        "Upload too large: 1048580 bytes exceeds limit of 1048576"
+    );
 
-    let err = logs.put_log_events().log_group_name("g").log_stream_name("s").send().await.unwrap_err();
-    assert_eq!(error_code(&err), "InvalidParameterException", "an empty batch violates the model's min 1");
+    let err = logs
+        .put_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&err),
+        "InvalidParameterException",
+        "an empty batch violates the model's min 1"
+    );
 
     let fifteen_days = 15 * 24 * 3600 * 1000;
     let out = logs
@@ -186,10 +360,20 @@ async fn put_log_events_enforces_aws_rules() {
     assert_eq!(rejected.expired_log_event_end_index(), None);
     assert!(out.next_sequence_token().is_some());
 
-    let got = logs.get_log_events().log_group_name("g").log_stream_name("s").start_from_head(true).send().await.unwrap();
+    let got = logs
+        .get_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .start_from_head(true)
+        .send()
+        .await
+        .unwrap();
     let messages: Vec<_> = got.events().iter().map(|e| e.message().unwrap()).collect();
     assert_eq!(messages, ["ok 1", "ok 2"]);
-    assert!(got.events().iter().all(|e| e.ingestion_time().unwrap() >= now - 5_000));
+    assert!(got
+        .events()
+        .iter()
+        .all(|e| e.ingestion_time().unwrap() >= now - 5_000));
 
     let err = logs
         .put_log_events()
@@ -200,28 +384,56 @@ async fn put_log_events_enforces_aws_rules() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(error_code(&err), "InvalidParameterException", "a batch spanning more than 24 h fails");
+    assert_eq!(
+        error_code(&err),
+        "InvalidParameterException",
+        "a batch spanning more than 24 h fails"
+    );
 
     let groups = logs.describe_log_groups().send().await.unwrap();
-    assert_eq!(groups.log_groups()[0].stored_bytes(), Some((4 + 26) * 2), "storedBytes counts accepted events");
+    assert_eq!(
+        groups.log_groups()[0].stored_bytes(),
+        Some((4 + 26) * 2),
+        "storedBytes counts accepted events"
+    );
 
-    let streams = logs.describe_log_streams().log_group_name("g").send().await.unwrap();
+    let streams = logs
+        .describe_log_streams()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
     let s = &streams.log_streams()[0];
     assert_eq!(s.first_event_timestamp(), Some(now - 10));
     assert_eq!(s.last_event_timestamp(), Some(now));
     assert!(s.last_ingestion_time().is_some());
-    assert_eq!(s.arn(), Some(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:log-stream:s").as_str()));
+    assert_eq!(
+        s.arn(),
+        Some(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g:log-stream:s").as_str())
+    );
 }
 
 #[tokio::test]
 async fn get_log_events_pages_forward_and_backward() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("g").send().await.unwrap();
-    logs.create_log_stream().log_group_name("g").log_stream_name("s").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
     let base = now_ms() - 3_600_000;
     for batch in 0..5 {
-        let mut request = logs.put_log_events().log_group_name("g").log_stream_name("s");
+        let mut request = logs
+            .put_log_events()
+            .log_group_name("g")
+            .log_stream_name("s");
         for i in 0..50 {
             let n = batch * 50 + i;
             request = request.log_events(event(base + n, &format!("event {n:04}")));
@@ -230,9 +442,25 @@ async fn get_log_events_pages_forward_and_backward() {
     }
 
     // Default (startFromHead=false) returns the newest events.
-    let tail = logs.get_log_events().log_group_name("g").log_stream_name("s").limit(10).send().await.unwrap();
-    let messages: Vec<_> = tail.events().iter().map(|e| e.message().unwrap().to_string()).collect();
-    assert_eq!(messages, (240..250).map(|n| format!("event {n:04}")).collect::<Vec<_>>());
+    let tail = logs
+        .get_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .limit(10)
+        .send()
+        .await
+        .unwrap();
+    let messages: Vec<_> = tail
+        .events()
+        .iter()
+        .map(|e| e.message().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        (240..250)
+            .map(|n| format!("event {n:04}"))
+            .collect::<Vec<_>>()
+    );
 
     // Backward from the tail.
     let before = logs
@@ -244,8 +472,17 @@ async fn get_log_events_pages_forward_and_backward() {
         .send()
         .await
         .unwrap();
-    let messages: Vec<_> = before.events().iter().map(|e| e.message().unwrap().to_string()).collect();
-    assert_eq!(messages, (230..240).map(|n| format!("event {n:04}")).collect::<Vec<_>>());
+    let messages: Vec<_> = before
+        .events()
+        .iter()
+        .map(|e| e.message().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        messages,
+        (230..240)
+            .map(|n| format!("event {n:04}"))
+            .collect::<Vec<_>>()
+    );
 
     // Forward from the head until the token repeats.
     let mut all = Vec::new();
@@ -263,7 +500,11 @@ async fn get_log_events_pages_forward_and_backward() {
             .await
             .unwrap();
         calls += 1;
-        all.extend(out.events().iter().map(|e| e.message().unwrap().to_string()));
+        all.extend(
+            out.events()
+                .iter()
+                .map(|e| e.message().unwrap().to_string()),
+        );
         let next = out.next_forward_token().unwrap().to_string();
         if token.as_deref() == Some(next.as_str()) {
             assert!(out.events().is_empty());
@@ -272,7 +513,12 @@ async fn get_log_events_pages_forward_and_backward() {
         token = Some(next);
         assert!(calls < 50, "pagination must terminate");
     }
-    assert_eq!(all, (0..250).map(|n| format!("event {n:04}")).collect::<Vec<_>>());
+    assert_eq!(
+        all,
+        (0..250)
+            .map(|n| format!("event {n:04}"))
+            .collect::<Vec<_>>()
+    );
 
     // Time range: startTime inclusive, endTime exclusive.
     let out = logs
@@ -288,9 +534,22 @@ async fn get_log_events_pages_forward_and_backward() {
     assert_eq!(out.events().len(), 5);
     assert_eq!(out.events()[0].message(), Some("event 0100"));
 
-    let err = logs.get_log_events().log_group_name("g").log_stream_name("s").next_token("f/123").send().await.unwrap_err();
+    let err = logs
+        .get_log_events()
+        .log_group_name("g")
+        .log_stream_name("s")
+        .next_token("f/123")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
-    let err = logs.get_log_events().log_group_name("g").log_stream_name("missing").send().await.unwrap_err();
+    let err = logs
+        .get_log_events()
+        .log_group_name("g")
+        .log_stream_name("missing")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
 }
 
@@ -298,17 +557,30 @@ async fn get_log_events_pages_forward_and_backward() {
 async fn filter_log_events_applies_filter_patterns() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("/app/api").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("/app/api")
+        .send()
+        .await
+        .unwrap();
     for stream in ["web-1", "web-2", "worker"] {
-        logs.create_log_stream().log_group_name("/app/api").log_stream_name(stream).send().await.unwrap();
+        logs.create_log_stream()
+            .log_group_name("/app/api")
+            .log_stream_name(stream)
+            .send()
+            .await
+            .unwrap();
     }
     let base = now_ms() - 60_000;
     let mut expected_5xx = Vec::new();
     for (s, stream) in ["web-1", "web-2", "worker"].iter().enumerate() {
-        let mut request = logs.put_log_events().log_group_name("/app/api").log_stream_name(*stream);
+        let mut request = logs
+            .put_log_events()
+            .log_group_name("/app/api")
+            .log_stream_name(*stream);
         for i in 0..40i64 {
             let status = if i % 10 == 3 { 503 } else { 200 };
-            let message = format!(r#"{{"status": {status}, "path": "/v1/items/{i}", "stream": "{stream}"}}"#);
+            let message =
+                format!(r#"{{"status": {status}, "path": "/v1/items/{i}", "stream": "{stream}"}}"#);
             if status >= 500 {
                 expected_5xx.push((base + i * 3 + s as i64, message.clone()));
             }
@@ -325,10 +597,20 @@ async fn filter_log_events_applies_filter_patterns() {
         .send()
         .await
         .unwrap();
-    let got: Vec<(i64, String)> = out.events().iter().map(|e| (e.timestamp().unwrap(), e.message().unwrap().to_string())).collect();
-    assert_eq!(got, expected_5xx, "matches in timestamp order across streams");
+    let got: Vec<(i64, String)> = out
+        .events()
+        .iter()
+        .map(|e| (e.timestamp().unwrap(), e.message().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        got, expected_5xx,
+        "matches in timestamp order across streams"
+    );
     assert!(out.next_token().is_none());
-    assert!(out.events().iter().all(|e| e.event_id().is_some() && e.log_stream_name().is_some()));
+    assert!(out
+        .events()
+        .iter()
+        .all(|e| e.event_id().is_some() && e.log_stream_name().is_some()));
 
     let out = logs
         .filter_log_events()
@@ -338,7 +620,11 @@ async fn filter_log_events_applies_filter_patterns() {
         .send()
         .await
         .unwrap();
-    let streams: Vec<_> = out.events().iter().map(|e| e.log_stream_name().unwrap()).collect();
+    let streams: Vec<_> = out
+        .events()
+        .iter()
+        .map(|e| e.log_stream_name().unwrap())
+        .collect();
     assert_eq!(streams, ["web-1", "web-2"]);
 
     // Pagination with a small limit returns every match exactly once.
@@ -354,7 +640,11 @@ async fn filter_log_events_applies_filter_patterns() {
             .send()
             .await
             .unwrap();
-        seen.extend(out.events().iter().map(|e| e.event_id().unwrap().to_string()));
+        seen.extend(
+            out.events()
+                .iter()
+                .map(|e| e.event_id().unwrap().to_string()),
+        );
         token = out.next_token().map(String::from);
         if token.is_none() {
             break;
@@ -388,11 +678,20 @@ async fn filter_log_events_applies_filter_patterns() {
 async fn describe_log_streams_orders_and_paginates() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("g").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
     let base = now_ms() - 100_000;
     let names = ["c", "a", "e", "b", "d"];
     for (i, name) in names.iter().enumerate() {
-        logs.create_log_stream().log_group_name("g").log_stream_name(*name).send().await.unwrap();
+        logs.create_log_stream()
+            .log_group_name("g")
+            .log_stream_name(*name)
+            .send()
+            .await
+            .unwrap();
         logs.put_log_events()
             .log_group_name("g")
             .log_stream_name(*name)
@@ -404,8 +703,19 @@ async fn describe_log_streams_orders_and_paginates() {
     let mut by_name = Vec::new();
     let mut token = None;
     loop {
-        let out = logs.describe_log_streams().log_group_name("g").limit(2).set_next_token(token).send().await.unwrap();
-        by_name.extend(out.log_streams().iter().map(|s| s.log_stream_name().unwrap().to_string()));
+        let out = logs
+            .describe_log_streams()
+            .log_group_name("g")
+            .limit(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        by_name.extend(
+            out.log_streams()
+                .iter()
+                .map(|s| s.log_stream_name().unwrap().to_string()),
+        );
         token = out.next_token().map(String::from);
         if token.is_none() {
             break;
@@ -421,7 +731,11 @@ async fn describe_log_streams_orders_and_paginates() {
         .send()
         .await
         .unwrap();
-    let order: Vec<_> = out.log_streams().iter().map(|s| s.log_stream_name().unwrap()).collect();
+    let order: Vec<_> = out
+        .log_streams()
+        .iter()
+        .map(|s| s.log_stream_name().unwrap())
+        .collect();
     assert_eq!(order, ["d", "b", "e", "a", "c"]);
 
     let err = logs
@@ -451,8 +765,19 @@ async fn describe_log_streams_orders_and_paginates() {
         .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
 
-    logs.delete_log_stream().log_group_name("g").log_stream_name("d").send().await.unwrap();
-    let err = logs.delete_log_stream().log_group_name("g").log_stream_name("d").send().await.unwrap_err();
+    logs.delete_log_stream()
+        .log_group_name("g")
+        .log_stream_name("d")
+        .send()
+        .await
+        .unwrap();
+    let err = logs
+        .delete_log_stream()
+        .log_group_name("g")
+        .log_stream_name("d")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
 }
 
@@ -460,25 +785,72 @@ async fn describe_log_streams_orders_and_paginates() {
 async fn tags_through_both_apis() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group().log_group_name("g").tags("a", "1").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("g")
+        .tags("a", "1")
+        .send()
+        .await
+        .unwrap();
     let arn = format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:g");
 
-    logs.tag_resource().resource_arn(&arn).tags("b", "2").send().await.unwrap();
-    let tags = logs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
-    let expected: HashMap<String, String> = [("a".into(), "1".into()), ("b".into(), "2".into())].into();
+    logs.tag_resource()
+        .resource_arn(&arn)
+        .tags("b", "2")
+        .send()
+        .await
+        .unwrap();
+    let tags = logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let expected: HashMap<String, String> =
+        [("a".into(), "1".into()), ("b".into(), "2".into())].into();
     assert_eq!(tags.tags().cloned().unwrap_or_default(), expected);
 
-    logs.untag_resource().resource_arn(&arn).tag_keys("a").send().await.unwrap();
+    logs.untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("a")
+        .send()
+        .await
+        .unwrap();
     #[allow(deprecated)]
-    let legacy = logs.list_tags_log_group().log_group_name("g").send().await.unwrap();
-    assert_eq!(legacy.tags().cloned().unwrap_or_default(), HashMap::from([("b".to_string(), "2".to_string())]));
+    let legacy = logs
+        .list_tags_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        legacy.tags().cloned().unwrap_or_default(),
+        HashMap::from([("b".to_string(), "2".to_string())])
+    );
 
     #[allow(deprecated)]
-    logs.tag_log_group().log_group_name("g").tags("c", "3").send().await.unwrap();
+    logs.tag_log_group()
+        .log_group_name("g")
+        .tags("c", "3")
+        .send()
+        .await
+        .unwrap();
     #[allow(deprecated)]
-    logs.untag_log_group().log_group_name("g").tags("b").send().await.unwrap();
-    let tags = logs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
-    assert_eq!(tags.tags().cloned().unwrap_or_default(), HashMap::from([("c".to_string(), "3".to_string())]));
+    logs.untag_log_group()
+        .log_group_name("g")
+        .tags("b")
+        .send()
+        .await
+        .unwrap();
+    let tags = logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags.tags().cloned().unwrap_or_default(),
+        HashMap::from([("c".to_string(), "3".to_string())])
+    );
 
     let mut request = logs.tag_resource().resource_arn(&arn);
     for i in 0..50 {
@@ -489,12 +861,19 @@ async fn tags_through_both_apis() {
 
     let err = logs
         .list_tags_for_resource()
-        .resource_arn(format!("arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:missing"))
+        .resource_arn(format!(
+            "arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:missing"
+        ))
         .send()
         .await
         .unwrap_err();
     assert_eq!(error_code(&err), "ResourceNotFoundException");
-    let err = logs.list_tags_for_resource().resource_arn("arn:aws:s3:::bucket").send().await.unwrap_err();
+    let err = logs
+        .list_tags_for_resource()
+        .resource_arn("arn:aws:s3:::bucket")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&err), "InvalidParameterException");
 }
 
@@ -502,7 +881,11 @@ async fn tags_through_both_apis() {
 async fn resources_are_scoped_per_region() {
     let server = TestServer::start();
     let east = server.logs_client();
-    east.create_log_group().log_group_name("g").send().await.unwrap();
+    east.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
     let west = {
         use aws_credential_types::Credentials;
         use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
@@ -510,13 +893,32 @@ async fn resources_are_scoped_per_region() {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("eu-west-1"))
             .endpoint_url(&server.endpoint)
-            .credentials_provider(Credentials::new(common::ACCESS_KEY_ID, common::SECRET_ACCESS_KEY, None, None, "t"))
+            .credentials_provider(Credentials::new(
+                common::ACCESS_KEY_ID,
+                common::SECRET_ACCESS_KEY,
+                None,
+                None,
+                "t",
+            ))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_cloudwatchlogs::Client::from_conf(config)
     };
-    assert!(west.describe_log_groups().send().await.unwrap().log_groups().is_empty());
-    west.create_log_group().log_group_name("g").send().await.expect("same name in another region");
+    assert!(west
+        .describe_log_groups()
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .is_empty());
+    west.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .expect("same name in another region");
     let out = west.describe_log_groups().send().await.unwrap();
-    assert_eq!(out.log_groups()[0].arn(), Some(format!("arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:g:*").as_str()));
+    assert_eq!(
+        out.log_groups()[0].arn(),
+        Some(format!("arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:g:*").as_str())
+    );
 }

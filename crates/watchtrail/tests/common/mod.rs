@@ -89,7 +89,10 @@ impl TestServer {
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let child = self.child.take().expect("running");
         let pid = child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
         let mut child = child;
         for _ in 0..300 {
             if let Some(status) = child.try_wait().expect("try_wait") {
@@ -122,7 +125,13 @@ pub fn logs_client(endpoint: &str, key: &str, secret: &str) -> aws_sdk_cloudwatc
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(key, secret, None, None, "watchtrail-tests"))
+        .credentials_provider(Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "watchtrail-tests",
+        ))
         .http_client(http)
         .build();
     aws_sdk_cloudwatchlogs::Client::from_conf(config)
