@@ -1,0 +1,158 @@
+//! The parsed form of a query.
+
+use regex::Regex;
+
+use crate::functions::ScalarFunction;
+use crate::period::Period;
+use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Literal(Value),
+    Field(String),
+    Period(Period),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `like "text"` (substring), `like /re/`, `=~ /re/`.
+    Like { expr: Box<Expr>, pattern: LikePattern, negated: bool },
+    In { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    Call { function: ScalarFunction, args: Vec<Expr> },
+    /// A regex literal passed to a function (`regexReplace(f, /re/, "x")`).
+    Regex(Regex),
+}
+
+#[derive(Debug, Clone)]
+pub enum LikePattern {
+    Substring(String),
+    Regex(Regex),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateKind {
+    Avg,
+    Count,
+    CountStar,
+    CountDistinct,
+    Max,
+    Min,
+    Sum,
+    Stddev,
+    Pct,
+    Earliest,
+    Latest,
+    SortsFirst,
+    SortsLast,
+}
+
+impl AggregateKind {
+    pub fn from_name(name: &str) -> Option<AggregateKind> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "avg" => AggregateKind::Avg,
+            "count" => AggregateKind::Count,
+            "count_distinct" => AggregateKind::CountDistinct,
+            "max" => AggregateKind::Max,
+            "min" => AggregateKind::Min,
+            "sum" => AggregateKind::Sum,
+            "stddev" => AggregateKind::Stddev,
+            "pct" => AggregateKind::Pct,
+            "earliest" => AggregateKind::Earliest,
+            "latest" => AggregateKind::Latest,
+            "sortsfirst" => AggregateKind::SortsFirst,
+            "sortslast" => AggregateKind::SortsLast,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Aggregation {
+    pub kind: AggregateKind,
+    /// `None` for `count()` / `count(*)`.
+    pub arg: Option<Expr>,
+    /// The percentile for `pct`.
+    pub percentile: f64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NamedExpr {
+    pub expr: Expr,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatsStage {
+    pub aggregations: Vec<Aggregation>,
+    pub group_by: Vec<NamedExpr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum ParsePattern {
+    /// `"a=*,b=*"` compiled to a regex with one group per `*`, and the alias
+    /// of each group.
+    Glob { regex: Regex, names: Vec<String> },
+    /// `/…(?<name>…)…/`: each named group becomes a field.
+    Regex { regex: Regex, names: Vec<String> },
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Fields(Vec<NamedExpr>),
+    Display(Vec<NamedExpr>),
+    Filter(Expr),
+    Parse { source: Expr, pattern: ParsePattern },
+    Stats(StatsStage),
+    Sort(Vec<SortKey>),
+    Limit(usize),
+    Dedup(Vec<Expr>),
+    /// `unmask(@message)`: this store has no data-protection masking, so
+    /// the command leaves values as they are.
+    Unmask,
+}
+
+impl Command {
+    /// Commands that need every row before they can emit one.
+    pub fn is_blocking(&self) -> bool {
+        matches!(self, Command::Stats(_) | Command::Sort(_) | Command::Limit(_) | Command::Dedup(_))
+    }
+}
+
+/// `SOURCE …` at the start of a query: which log groups to read. The engine
+/// does not select groups itself; the server reads this.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceClause {
+    /// `SOURCE "lg1", "lg2"`.
+    pub log_group_names: Vec<String>,
+    /// `SOURCE logGroups(namePrefix: [...])`.
+    pub name_prefixes: Vec<String>,
+    pub account_identifiers: Vec<String>,
+    pub log_group_classes: Vec<String>,
+    /// `START=<ms>` / `END=<ms>` as written (epoch milliseconds).
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+}
