@@ -33,9 +33,20 @@ pub enum Expr {
     Not(Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `like "text"` (substring), `like /re/`, `=~ /re/`.
-    Like { expr: Box<Expr>, pattern: LikePattern, negated: bool },
-    In { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
-    Call { function: ScalarFunction, args: Vec<Expr> },
+    Like {
+        expr: Box<Expr>,
+        pattern: LikePattern,
+        negated: bool,
+    },
+    In {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Call {
+        function: ScalarFunction,
+        args: Vec<Expr>,
+    },
     /// A regex literal passed to a function (`regexReplace(f, /re/, "x")`).
     Regex(Regex),
 }
@@ -125,7 +136,10 @@ pub enum Command {
     Fields(Vec<NamedExpr>),
     Display(Vec<NamedExpr>),
     Filter(Expr),
-    Parse { source: Expr, pattern: ParsePattern },
+    Parse {
+        source: Expr,
+        pattern: ParsePattern,
+    },
     Stats(StatsStage),
     Sort(Vec<SortKey>),
     Limit(usize),
@@ -138,7 +152,10 @@ pub enum Command {
 impl Command {
     /// Commands that need every row before they can emit one.
     pub fn is_blocking(&self) -> bool {
-        matches!(self, Command::Stats(_) | Command::Sort(_) | Command::Limit(_) | Command::Dedup(_))
+        matches!(
+            self,
+            Command::Stats(_) | Command::Sort(_) | Command::Limit(_) | Command::Dedup(_)
+        )
     }
 }
 

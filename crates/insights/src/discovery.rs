@@ -19,10 +19,19 @@ impl FieldExtractor {
     pub fn extract(event: &Event<'_>) -> Vec<(String, Value)> {
         let mut fields = Vec::with_capacity(8);
         fields.push(("@timestamp".to_string(), Value::Time(event.timestamp_ms)));
-        fields.push(("@message".to_string(), Value::Str(event.message.to_string())));
-        fields.push(("@logStream".to_string(), Value::Str(event.log_stream.to_string())));
+        fields.push((
+            "@message".to_string(),
+            Value::Str(event.message.to_string()),
+        ));
+        fields.push((
+            "@logStream".to_string(),
+            Value::Str(event.log_stream.to_string()),
+        ));
         fields.push(("@log".to_string(), Value::Str(event.log_group.to_string())));
-        fields.push(("@ingestionTime".to_string(), Value::Time(event.ingestion_time_ms)));
+        fields.push((
+            "@ingestionTime".to_string(),
+            Value::Time(event.ingestion_time_ms),
+        ));
         let message = event.message.trim();
         if message.starts_with('{') {
             if let Ok(json) = serde_json::from_str::<Json>(message) {
@@ -39,7 +48,8 @@ impl FieldExtractor {
             // (`<time> <request id> INFO {...}`); only the first JSON
             // fragment of the event is discovered.
             if let Some(brace) = message.find('{') {
-                let mut stream = serde_json::Deserializer::from_str(&message[brace..]).into_iter::<Json>();
+                let mut stream =
+                    serde_json::Deserializer::from_str(&message[brace..]).into_iter::<Json>();
                 if let Some(Ok(json @ Json::Object(_))) = stream.next() {
                     flatten_json(&json, &mut fields);
                 }
@@ -55,7 +65,11 @@ fn flatten_json(json: &Json, out: &mut Vec<(String, Value)>) {
     for (key, value) in map {
         // A discovered name that already starts with `@` would shadow a
         // system field, so Logs Insights shows it as `@@name`.
-        let name = if key.starts_with('@') { format!("@{key}") } else { key.clone() };
+        let name = if key.starts_with('@') {
+            format!("@{key}")
+        } else {
+            key.clone()
+        };
         flatten_value(&name, value, out, &mut budget);
     }
 }
@@ -76,7 +90,8 @@ fn flatten_value(prefix: &str, value: &Json, out: &mut Vec<(String, Value)>, bud
             }
         }
         Json::Null => {}
-        Json::Bool(b) => push(out, budget, prefix, Value::Bool(*b)),
+        // Kept as the text the message shows, so `filter ok = "true"` works.
+        Json::Bool(b) => push(out, budget, prefix, Value::Str(b.to_string())),
         Json::Number(n) => {
             let v = match n.as_i64() {
                 Some(i) => Value::Int(i),

@@ -17,7 +17,9 @@ pub fn eval(expr: &Expr, row: &Row, env: &EvalEnv) -> Value {
         // reads them directly.
         Expr::Period(_) | Expr::Regex(_) => Value::Null,
         Expr::Neg(inner) => match eval(inner, row, env) {
-            Value::Int(i) => i.checked_neg().map_or(Value::Float(-(i as f64)), Value::Int),
+            Value::Int(i) => i
+                .checked_neg()
+                .map_or(Value::Float(-(i as f64)), Value::Int),
             v => v.as_number().map_or(Value::Null, |f| Value::Float(-f)),
         },
         Expr::Not(inner) => match eval(inner, row, env) {
@@ -25,20 +27,32 @@ pub fn eval(expr: &Expr, row: &Row, env: &EvalEnv) -> Value {
             v => Value::Bool(!v.truthy()),
         },
         Expr::Binary(op, l, r) => binary(*op, l, r, row, env),
-        Expr::Like { expr, pattern, negated } => {
-            let Some(text) = eval(expr, row, env).render() else { return Value::Null };
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+        } => {
+            let Some(text) = eval(expr, row, env).render() else {
+                return Value::Null;
+            };
             let hit = match pattern {
                 LikePattern::Substring(s) => text.contains(s.as_str()),
                 LikePattern::Regex(re) => re.is_match(&text),
             };
             Value::Bool(hit != *negated)
         }
-        Expr::In { expr, list, negated } => {
+        Expr::In {
+            expr,
+            list,
+            negated,
+        } => {
             let v = eval(expr, row, env);
             if v.is_null() {
                 return Value::Null;
             }
-            let hit = list.iter().any(|item| loose_eq(&v, &eval(item, row, env)) == Some(true));
+            let hit = list
+                .iter()
+                .any(|item| loose_eq(&v, &eval(item, row, env)) == Some(true));
             Value::Bool(hit != *negated)
         }
         Expr::Call { function, args } => call(*function, args, row, env),
@@ -110,7 +124,9 @@ pub fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Value {
             return Value::Int(r);
         }
     }
-    let (Some(x), Some(y)) = (a.as_number(), b.as_number()) else { return Value::Null };
+    let (Some(x), Some(y)) = (a.as_number(), b.as_number()) else {
+        return Value::Null;
+    };
     match op {
         BinaryOp::Add => Value::Float(x + y),
         BinaryOp::Sub => Value::Float(x - y),
@@ -127,20 +143,35 @@ pub fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Value {
 fn call(function: ScalarFunction, args: &[Expr], row: &Row, env: &EvalEnv) -> Value {
     match function {
         ScalarFunction::Bin => {
-            let Expr::Period(p) = &args[0] else { return Value::Null };
+            let Expr::Period(p) = &args[0] else {
+                return Value::Null;
+            };
             match row.get("@timestamp") {
                 Value::Time(t) => Value::Time(p.floor(*t)),
                 _ => Value::Null,
             }
         }
         ScalarFunction::DateFloor | ScalarFunction::DateCeil => {
-            let Expr::Period(p) = &args[1] else { return Value::Null };
-            let Some(ms) = eval(&args[0], row, env).as_int() else { return Value::Null };
-            Value::Time(if function == ScalarFunction::DateFloor { p.floor(ms) } else { p.ceil(ms) })
+            let Expr::Period(p) = &args[1] else {
+                return Value::Null;
+            };
+            let Some(ms) = eval(&args[0], row, env).as_int() else {
+                return Value::Null;
+            };
+            Value::Time(if function == ScalarFunction::DateFloor {
+                p.floor(ms)
+            } else {
+                p.ceil(ms)
+            })
         }
         ScalarFunction::RegexReplace => {
-            let Expr::Regex(re) = &args[1] else { return Value::Null };
-            let (Some(s), Some(with)) = (eval(&args[0], row, env).render(), eval(&args[2], row, env).render()) else {
+            let Expr::Regex(re) = &args[1] else {
+                return Value::Null;
+            };
+            let (Some(s), Some(with)) = (
+                eval(&args[0], row, env).render(),
+                eval(&args[2], row, env).render(),
+            ) else {
                 return Value::Null;
             };
             Value::Str(re.replace_all(&s, with.as_str()).into_owned())

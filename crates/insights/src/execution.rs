@@ -38,7 +38,11 @@ pub struct Execution {
 
 impl Execution {
     pub(crate) fn new(plan: Arc<QueryPlan>, ctx: ExecutionContext) -> Self {
-        let streaming_end = plan.commands.iter().position(Command::is_blocking).unwrap_or(plan.commands.len());
+        let streaming_end = plan
+            .commands
+            .iter()
+            .position(Command::is_blocking)
+            .unwrap_or(plan.commands.len());
         let collected = match plan.commands.get(streaming_end) {
             Some(Command::Stats(_)) => Collected::Stats(StatsAccumulator::new()),
             _ => Collected::Rows(Vec::new()),
@@ -81,7 +85,9 @@ impl Execution {
     }
 
     fn env(&self) -> EvalEnv {
-        EvalEnv { now_ms: self.env_now_ms }
+        EvalEnv {
+            now_ms: self.env_now_ms,
+        }
     }
 
     /// Feed one event. Events outside the context's time range are ignored
@@ -108,7 +114,9 @@ impl Execution {
         self.records_matched += 1;
         match &mut self.collected {
             Collected::Stats(acc) => {
-                let Some(Command::Stats(stage)) = self.plan.commands.get(self.streaming_end) else { return };
+                let Some(Command::Stats(stage)) = self.plan.commands.get(self.streaming_end) else {
+                    return;
+                };
                 acc.add(stage, &row, &env);
             }
             Collected::Rows(rows) => {
@@ -141,7 +149,9 @@ impl Execution {
                 rows
             }
             Collected::Stats(acc) => {
-                let Some(Command::Stats(stage)) = plan.commands.get(index) else { unreachable!() };
+                let Some(Command::Stats(stage)) = plan.commands.get(index) else {
+                    unreachable!()
+                };
                 index += 1;
                 acc.rows(stage)
             }
@@ -187,20 +197,36 @@ fn apply_streaming(command: &Command, row: &mut Row, env: &EvalEnv) -> bool {
         }
         Command::Filter(expr) => eval(expr, row, env).truthy(),
         Command::Parse { source, pattern } => {
-            let Some(text) = eval(source, row, env).render() else { return true };
+            let Some(text) = eval(source, row, env).render() else {
+                return true;
+            };
             let (regex, names) = match pattern {
-                ParsePattern::Glob { regex, names } | ParsePattern::Regex { regex, names } => (regex, names),
+                ParsePattern::Glob { regex, names } | ParsePattern::Regex { regex, names } => {
+                    (regex, names)
+                }
             };
             if let Some(caps) = regex.captures(&text) {
                 let values: Vec<(String, Value)> = match pattern {
                     ParsePattern::Glob { .. } => names
                         .iter()
                         .enumerate()
-                        .map(|(i, n)| (n.clone(), caps.get(i + 1).map_or(Value::Null, |m| Value::Str(m.as_str().into()))))
+                        .map(|(i, n)| {
+                            (
+                                n.clone(),
+                                caps.get(i + 1)
+                                    .map_or(Value::Null, |m| Value::Str(m.as_str().into())),
+                            )
+                        })
                         .collect(),
                     ParsePattern::Regex { .. } => names
                         .iter()
-                        .map(|n| (n.clone(), caps.name(n).map_or(Value::Null, |m| Value::Str(m.as_str().into()))))
+                        .map(|n| {
+                            (
+                                n.clone(),
+                                caps.name(n)
+                                    .map_or(Value::Null, |m| Value::Str(m.as_str().into())),
+                            )
+                        })
                         .collect(),
                 };
                 for (n, v) in values {
@@ -234,7 +260,12 @@ fn sort_rows(rows: &mut [Row], keys: Option<&[SortKey]>, env: &EvalEnv) {
         Some(keys) => {
             let mut keyed: Vec<(Vec<Value>, Row)> = rows
                 .iter()
-                .map(|r| (keys.iter().map(|k| eval(&k.expr, r, env)).collect(), r.clone()))
+                .map(|r| {
+                    (
+                        keys.iter().map(|k| eval(&k.expr, r, env)).collect(),
+                        r.clone(),
+                    )
+                })
                 .collect();
             keyed.sort_by(|(ka, ra), (kb, rb)| {
                 for ((x, y), key) in ka.iter().zip(kb).zip(keys) {

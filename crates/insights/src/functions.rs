@@ -118,8 +118,8 @@ impl ScalarFunction {
             Substr => (2, 3),
             Replace | RegexReplace | If => (3, 3),
             Trim | Ltrim | Rtrim | Round => (1, 2),
-            StrContains | StartsWith | EndsWith | DateFloor | DateCeil | IsIpInSubnet | IsIpv4InSubnet
-            | IsIpv6InSubnet => (2, 2),
+            StrContains | StartsWith | EndsWith | DateFloor | DateCeil | IsIpInSubnet
+            | IsIpv4InSubnet | IsIpv6InSubnet => (2, 2),
             _ => (1, 1),
         };
         Arity { min, max }
@@ -154,7 +154,9 @@ impl ScalarFunction {
             Strlen => text(0).map_or(Value::Null, |s| Value::Int(s.chars().count() as i64)),
             Substr => {
                 let Some(s) = text(0) else { return Value::Null };
-                let Some(start) = args[1].as_number() else { return Value::Null };
+                let Some(start) = args[1].as_number() else {
+                    return Value::Null;
+                };
                 let start = start.max(0.0) as usize;
                 let chars = s.chars().skip(start);
                 let out: String = match args.get(2).and_then(Value::as_number) {
@@ -165,7 +167,9 @@ impl ScalarFunction {
                 Value::Str(out)
             }
             Replace => match (text(0), text(1), text(2)) {
-                (Some(s), Some(from), Some(to)) if !from.is_empty() => Value::Str(s.replace(&from, &to)),
+                (Some(s), Some(from), Some(to)) if !from.is_empty() => {
+                    Value::Str(s.replace(&from, &to))
+                }
                 (Some(s), Some(_), Some(_)) => Value::Str(s),
                 _ => Value::Null,
             },
@@ -205,7 +209,9 @@ impl ScalarFunction {
             IsEmpty => Value::Int(text(0).is_none_or(|s| s.is_empty()) as i64),
             IsBlank => Value::Int(text(0).is_none_or(|s| s.trim().is_empty()) as i64),
             Abs => match &args[0] {
-                Value::Int(i) => i.checked_abs().map_or(Value::Float((*i as f64).abs()), Value::Int),
+                Value::Int(i) => i
+                    .checked_abs()
+                    .map_or(Value::Float((*i as f64).abs()), Value::Int),
                 v => v.as_number().map_or(Value::Null, |f| number(f.abs())),
             },
             Ceil => num(0).map_or(Value::Null, |f| integral(f.ceil())),
@@ -215,7 +221,9 @@ impl ScalarFunction {
                 match args.get(1) {
                     None => integral(f.round()),
                     Some(d) => {
-                        let Some(d) = d.as_number() else { return Value::Null };
+                        let Some(d) = d.as_number() else {
+                            return Value::Null;
+                        };
                         let scale = 10f64.powi(d.clamp(-15.0, 15.0) as i32);
                         Value::Float((f * scale).round() / scale)
                     }
@@ -248,14 +256,21 @@ impl ScalarFunction {
                 Value::Bool(b) => Value::Int(*b as i64),
                 Value::Null => Value::Null,
             },
-            FromMillis => args[0].as_int().or_else(|| num(0).map(|f| f as i64)).map_or(Value::Null, Value::Time),
+            FromMillis => args[0]
+                .as_int()
+                .or_else(|| num(0).map(|f| f as i64))
+                .map_or(Value::Null, Value::Time),
             ToMillis => match &args[0] {
                 Value::Time(t) => Value::Int(*t),
                 v => v.as_int().map_or(Value::Null, Value::Int),
             },
             Now => Value::Int(now_ms.div_euclid(1000)),
             IsPresent => Value::Bool(!args[0].is_null()),
-            Coalesce => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null),
+            Coalesce => args
+                .iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null),
             If => {
                 if args[0].truthy() {
                     args[1].clone()
@@ -263,7 +278,9 @@ impl ScalarFunction {
                     args[2].clone()
                 }
             }
-            IsNumeric => Value::Bool(args[0].as_number().is_some() && !matches!(args[0], Value::Bool(_))),
+            IsNumeric => {
+                Value::Bool(args[0].as_number().is_some() && !matches!(args[0], Value::Bool(_)))
+            }
             Unmask => args[0].clone(),
             IsValidIp | IsValidIpV4 | IsValidIpV6 => {
                 let ip = text(0).and_then(|s| s.parse::<IpAddr>().ok());
@@ -274,7 +291,9 @@ impl ScalarFunction {
                 })
             }
             IsIpInSubnet | IsIpv4InSubnet | IsIpv6InSubnet => {
-                let (Some(ip), Some(cidr)) = (text(0), text(1)) else { return Value::Null };
+                let (Some(ip), Some(cidr)) = (text(0), text(1)) else {
+                    return Value::Null;
+                };
                 let family = match self {
                     IsIpv4InSubnet => Some(true),
                     IsIpv6InSubnet => Some(false),
@@ -303,19 +322,27 @@ fn integral(f: f64) -> Value {
 
 /// `family`: `Some(true)` requires IPv4 on both sides, `Some(false)` IPv6.
 pub fn ip_in_subnet(ip: &str, cidr: &str, family: Option<bool>) -> bool {
-    let Ok(ip) = ip.trim().parse::<IpAddr>() else { return false };
+    let Ok(ip) = ip.trim().parse::<IpAddr>() else {
+        return false;
+    };
     let (net, prefix) = match cidr.trim().split_once('/') {
         Some((n, p)) => (n, p.parse::<u32>().ok()),
         None => (cidr.trim(), None),
     };
-    let Ok(net) = net.parse::<IpAddr>() else { return false };
+    let Ok(net) = net.parse::<IpAddr>() else {
+        return false;
+    };
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) if family != Some(false) => {
             let bits = prefix.unwrap_or(32);
             if bits > 32 {
                 return false;
             }
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) if family != Some(true) => {
@@ -323,7 +350,11 @@ pub fn ip_in_subnet(ip: &str, cidr: &str, family: Option<bool>) -> bool {
             if bits > 128 {
                 return false;
             }
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -345,12 +376,18 @@ mod tests {
 
     #[test]
     fn string_functions() {
-        assert_eq!(call(Substr, &[s("xyZfooxyZ"), Value::Int(3), Value::Int(3)]), s("foo"));
+        assert_eq!(
+            call(Substr, &[s("xyZfooxyZ"), Value::Int(3), Value::Int(3)]),
+            s("foo")
+        );
         assert_eq!(call(Substr, &[s("héllo"), Value::Int(1)]), s("éllo"));
         assert_eq!(call(Substr, &[s("abc"), Value::Int(10)]), s(""));
         assert_eq!(call(Strlen, &[s("héllo")]), Value::Int(5));
         assert_eq!(call(Strlen, &[Value::Null]), Value::Null);
-        assert_eq!(call(Concat, &[s("a"), Value::Int(1), Value::Null, s("b")]), s("a1b"));
+        assert_eq!(
+            call(Concat, &[s("a"), Value::Int(1), Value::Null, s("b")]),
+            s("a1b")
+        );
         assert_eq!(call(Replace, &[s("a-b-c"), s("-"), s("+")]), s("a+b+c"));
         assert_eq!(call(Trim, &[s("  x ")]), s("x"));
         assert_eq!(call(Ltrim, &[s("xxaxx"), s("x")]), s("axx"));
@@ -373,9 +410,18 @@ mod tests {
         assert_eq!(call(Ceil, &[Value::Float(1.2)]), Value::Int(2));
         assert_eq!(call(Floor, &[Value::Float(-1.2)]), Value::Int(-2));
         assert_eq!(call(Round, &[Value::Float(2.5)]), Value::Int(3));
-        assert_eq!(call(Round, &[Value::Float(1.23456), Value::Int(2)]), Value::Float(1.23));
-        assert_eq!(call(Greatest, &[Value::Int(1), s("7"), Value::Null]), Value::Int(7));
-        assert_eq!(call(Least, &[Value::Int(1), Value::Float(-0.5)]), Value::Float(-0.5));
+        assert_eq!(
+            call(Round, &[Value::Float(1.23456), Value::Int(2)]),
+            Value::Float(1.23)
+        );
+        assert_eq!(
+            call(Greatest, &[Value::Int(1), s("7"), Value::Null]),
+            Value::Int(7)
+        );
+        assert_eq!(
+            call(Least, &[Value::Int(1), Value::Float(-0.5)]),
+            Value::Float(-0.5)
+        );
         assert_eq!(call(Sqrt, &[Value::Int(9)]), Value::Float(3.0));
         assert_eq!(call(Log, &[Value::Int(1)]), Value::Float(0.0));
         assert_eq!(call(ToNumber, &[s("12")]), Value::Int(12));

@@ -9,12 +9,18 @@ use crate::ParseFailure;
 pub enum TokenKind {
     /// A field name or keyword: bare (`@message`, `a.b.0`) or with backtick
     /// segments (`` m.`k.x` ``), already joined with dots.
-    Name { text: String, quoted: bool },
+    Name {
+        text: String,
+        quoted: bool,
+    },
     Str(String),
     Int(i64),
     Float(f64),
     Period(Period),
-    Regex { pattern: String, flags: String },
+    Regex {
+        pattern: String,
+        flags: String,
+    },
     Pipe,
     Comma,
     LParen,
@@ -49,7 +55,10 @@ pub struct Token {
 impl Token {
     pub fn keyword(&self) -> Option<String> {
         match &self.kind {
-            TokenKind::Name { text, quoted: false } => Some(text.to_ascii_lowercase()),
+            TokenKind::Name {
+                text,
+                quoted: false,
+            } => Some(text.to_ascii_lowercase()),
             _ => None,
         }
     }
@@ -108,10 +117,26 @@ impl<'a> Lexer<'a> {
         let start = self.skip_trivia(pos);
         let rest = &self.src[start..];
         let Some(c) = rest.chars().next() else {
-            return Ok(Token { kind: TokenKind::End, start, end: start });
+            return Ok(Token {
+                kind: TokenKind::End,
+                start,
+                end: start,
+            });
         };
-        let one = |kind| Ok(Token { kind, start, end: start + 1 });
-        let two = |kind| Ok(Token { kind, start, end: start + 2 });
+        let one = |kind| {
+            Ok(Token {
+                kind,
+                start,
+                end: start + 1,
+            })
+        };
+        let two = |kind| {
+            Ok(Token {
+                kind,
+                start,
+                end: start + 2,
+            })
+        };
         let next = rest[c.len_utf8()..].chars().next();
         match c {
             '|' => one(TokenKind::Pipe),
@@ -156,7 +181,11 @@ impl<'a> Lexer<'a> {
         while let Some((i, c)) = chars.next() {
             if c == quote {
                 let end = start + 1 + i + 1;
-                return Ok(Token { kind: TokenKind::Str(out), start, end });
+                return Ok(Token {
+                    kind: TokenKind::Str(out),
+                    start,
+                    end,
+                });
             }
             if c == '\\' {
                 match chars.next() {
@@ -176,7 +205,11 @@ impl<'a> Lexer<'a> {
                 out.push(c);
             }
         }
-        Err(ParseFailure::new("unterminated string literal", start, self.src.len()))
+        Err(ParseFailure::new(
+            "unterminated string literal",
+            start,
+            self.src.len(),
+        ))
     }
 
     fn number(&self, start: usize) -> Result<Token, ParseFailure> {
@@ -186,7 +219,10 @@ impl<'a> Lexer<'a> {
             pos += 1;
         }
         let mut is_float = false;
-        if pos < bytes.len() && bytes[pos] == b'.' && bytes.get(pos + 1).is_some_and(|b| b.is_ascii_digit()) {
+        if pos < bytes.len()
+            && bytes[pos] == b'.'
+            && bytes.get(pos + 1).is_some_and(|b| b.is_ascii_digit())
+        {
             is_float = true;
             pos += 1;
             while pos < bytes.len() && bytes[pos].is_ascii_digit() {
@@ -215,28 +251,59 @@ impl<'a> Lexer<'a> {
         if suffix_end > pos {
             let suffix = &self.src[pos..suffix_end];
             let unit = PeriodUnit::from_suffix(suffix).ok_or_else(|| {
-                ParseFailure::new(format!("invalid number or time period '{}'", &self.src[start..suffix_end]), start, suffix_end)
+                ParseFailure::new(
+                    format!(
+                        "invalid number or time period '{}'",
+                        &self.src[start..suffix_end]
+                    ),
+                    start,
+                    suffix_end,
+                )
             })?;
             if is_float {
-                return Err(ParseFailure::new("a time period must be a whole number", start, suffix_end));
+                return Err(ParseFailure::new(
+                    "a time period must be a whole number",
+                    start,
+                    suffix_end,
+                ));
             }
             let amount: i64 = digits
                 .parse()
                 .map_err(|_| ParseFailure::new("time period out of range", start, suffix_end))?;
             if amount == 0 {
-                return Err(ParseFailure::new("a time period must be greater than zero", start, suffix_end));
+                return Err(ParseFailure::new(
+                    "a time period must be greater than zero",
+                    start,
+                    suffix_end,
+                ));
             }
-            return Ok(Token { kind: TokenKind::Period(Period { amount, unit }), start, end: suffix_end });
+            return Ok(Token {
+                kind: TokenKind::Period(Period { amount, unit }),
+                start,
+                end: suffix_end,
+            });
         }
         let kind = if is_float {
-            TokenKind::Float(digits.parse().map_err(|_| ParseFailure::new("invalid number", start, pos))?)
+            TokenKind::Float(
+                digits
+                    .parse()
+                    .map_err(|_| ParseFailure::new("invalid number", start, pos))?,
+            )
         } else {
             match digits.parse::<i64>() {
                 Ok(i) => TokenKind::Int(i),
-                Err(_) => TokenKind::Float(digits.parse().map_err(|_| ParseFailure::new("invalid number", start, pos))?),
+                Err(_) => TokenKind::Float(
+                    digits
+                        .parse()
+                        .map_err(|_| ParseFailure::new("invalid number", start, pos))?,
+                ),
             }
         };
-        Ok(Token { kind, start, end: pos })
+        Ok(Token {
+            kind,
+            start,
+            end: pos,
+        })
     }
 
     fn name(&self, start: usize) -> Result<Token, ParseFailure> {
@@ -247,7 +314,11 @@ impl<'a> Lexer<'a> {
             let rest = &self.src[pos..];
             if let Some(body) = rest.strip_prefix('`') {
                 let Some(close) = body.find('`') else {
-                    return Err(ParseFailure::new("unterminated backtick name", pos, self.src.len()));
+                    return Err(ParseFailure::new(
+                        "unterminated backtick name",
+                        pos,
+                        self.src.len(),
+                    ));
                 };
                 text.push_str(&body[..close]);
                 pos += close + 2;
@@ -275,7 +346,11 @@ impl<'a> Lexer<'a> {
             }
             break;
         }
-        Ok(Token { kind: TokenKind::Name { text, quoted }, start, end: pos })
+        Ok(Token {
+            kind: TokenKind::Name { text, quoted },
+            start,
+            end: pos,
+        })
     }
 
     /// A regex literal `/…/flags` whose opening slash is at `start`.
@@ -301,7 +376,11 @@ impl<'a> Lexer<'a> {
                             after + flags_len,
                         ));
                     }
-                    return Ok(Token { kind: TokenKind::Regex { pattern, flags }, start, end: after + flags_len });
+                    return Ok(Token {
+                        kind: TokenKind::Regex { pattern, flags },
+                        start,
+                        end: after + flags_len,
+                    });
                 }
                 '\\' => match chars.next() {
                     Some((_, '/')) => pattern.push('/'),
@@ -314,7 +393,11 @@ impl<'a> Lexer<'a> {
                 _ => pattern.push(c),
             }
         }
-        Err(ParseFailure::new("unterminated regular expression", start, self.src.len()))
+        Err(ParseFailure::new(
+            "unterminated regular expression",
+            start,
+            self.src.len(),
+        ))
     }
 }
 
@@ -337,7 +420,10 @@ mod tests {
     }
 
     fn name(s: &str) -> TokenKind {
-        TokenKind::Name { text: s.into(), quoted: false }
+        TokenKind::Name {
+            text: s.into(),
+            quoted: false,
+        }
     }
 
     #[test]
@@ -350,7 +436,10 @@ mod tests {
                 TokenKind::Comma,
                 name("a.b.0"),
                 TokenKind::Pipe,
-                TokenKind::Period(Period { amount: 5, unit: PeriodUnit::Minute }),
+                TokenKind::Period(Period {
+                    amount: 5,
+                    unit: PeriodUnit::Minute
+                }),
                 TokenKind::Float(1.5),
                 TokenKind::Float(2000.0),
                 TokenKind::Int(10),
@@ -363,8 +452,14 @@ mod tests {
         assert_eq!(
             kinds("m.`k.x` `a b`"),
             vec![
-                TokenKind::Name { text: "m.k.x".into(), quoted: true },
-                TokenKind::Name { text: "a b".into(), quoted: true },
+                TokenKind::Name {
+                    text: "m.k.x".into(),
+                    quoted: true
+                },
+                TokenKind::Name {
+                    text: "a b".into(),
+                    quoted: true
+                },
             ]
         );
     }
@@ -389,7 +484,13 @@ mod tests {
     fn regex_literal_with_escaped_slash_and_flags() {
         let lx = Lexer::new(r"/a\/b\d/i rest");
         let t = lx.regex_at(0).unwrap();
-        assert_eq!(t.kind, TokenKind::Regex { pattern: r"a/b\d".into(), flags: "i".into() });
+        assert_eq!(
+            t.kind,
+            TokenKind::Regex {
+                pattern: r"a/b\d".into(),
+                flags: "i".into()
+            }
+        );
         assert_eq!(t.end, 9);
         assert!(Lexer::new("/abc").regex_at(0).is_err());
         assert!(Lexer::new("/abc/x").regex_at(0).is_err());

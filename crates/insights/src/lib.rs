@@ -59,7 +59,11 @@ pub struct QueryError {
 
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at characters {}..{}", self.message, self.start, self.end)
+        write!(
+            f,
+            "{} at characters {}..{}",
+            self.message, self.start, self.end
+        )
     }
 }
 
@@ -76,7 +80,11 @@ pub(crate) struct ParseFailure {
 
 impl ParseFailure {
     pub fn new(message: impl Into<String>, start: usize, end: usize) -> Self {
-        ParseFailure { message: message.into(), start, end }
+        ParseFailure {
+            message: message.into(),
+            start,
+            end,
+        }
     }
 }
 
@@ -108,7 +116,12 @@ pub struct ExecutionContext {
 impl ExecutionContext {
     /// No time restriction, for files and tests.
     pub fn unbounded(now_ms: i64) -> Self {
-        ExecutionContext { start_ms: i64::MIN, end_ms: i64::MAX, now_ms, limit: None }
+        ExecutionContext {
+            start_ms: i64::MIN,
+            end_ms: i64::MAX,
+            now_ms,
+            limit: None,
+        }
     }
 }
 
@@ -170,7 +183,11 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         let start = f.start.min(text.len());
         let end = f.end.clamp(start, text.len());
         let to_chars = |byte: usize| text[..floor_char_boundary(text, byte)].chars().count();
-        QueryError { message: f.message, start: to_chars(start), end: to_chars(end) }
+        QueryError {
+            message: f.message,
+            start: to_chars(start),
+            end: to_chars(end),
+        }
     })?;
     let mut columns: Option<Vec<String>> = None;
     let mut display: Option<Vec<String>> = None;
@@ -186,7 +203,9 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                     }
                 }
             }
-            Command::Display(items) => display = Some(items.iter().map(|i| i.name.clone()).collect()),
+            Command::Display(items) => {
+                display = Some(items.iter().map(|i| i.name.clone()).collect())
+            }
             Command::Stats(stage) => {
                 aggregated = true;
                 let mut cols: Vec<String> = stage.group_by.iter().map(|g| g.name.clone()).collect();
@@ -201,7 +220,12 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
     Ok(Query {
         text: text.to_string(),
         source: parsed.source,
-        plan: Arc::new(QueryPlan { commands: parsed.commands, columns: display.or(columns), aggregated, has_sort }),
+        plan: Arc::new(QueryPlan {
+            commands: parsed.commands,
+            columns: display.or(columns),
+            aggregated,
+            has_sort,
+        }),
     })
 }
 

@@ -19,9 +19,27 @@ type PResult<T> = Result<T, ParseFailure>;
 /// Commands this engine recognises but does not evaluate yet; they are
 /// rejected with an error instead of being ignored.
 const UNSUPPORTED_COMMANDS: &[&str] = &[
-    "pattern", "diff", "anomaly", "unnest", "lookup", "join", "addtotals", "autoregress", "logcompare",
-    "filldown", "fillmissing", "cidrlookup", "outlier", "accum", "appendcols", "sessionize",
-    "countfrequent", "relevantfields", "expand", "head", "tail",
+    "pattern",
+    "diff",
+    "anomaly",
+    "unnest",
+    "lookup",
+    "join",
+    "addtotals",
+    "autoregress",
+    "logcompare",
+    "filldown",
+    "fillmissing",
+    "cidrlookup",
+    "outlier",
+    "accum",
+    "appendcols",
+    "sessionize",
+    "countfrequent",
+    "relevantfields",
+    "expand",
+    "head",
+    "tail",
 ];
 
 pub struct QueryParser<'a> {
@@ -73,7 +91,7 @@ impl<'a> QueryParser<'a> {
             self.pos = t.end;
             Ok(t)
         } else {
-            Err(unexpected(&t, what))
+            Err(unexpected(self.lexer.source(), &t, what))
         }
     }
 
@@ -95,7 +113,7 @@ impl<'a> QueryParser<'a> {
         let mut commands = Vec::new();
         // Position of the first sort/limit/dedup, which no stats may follow.
         let mut blocking_before_stats: Option<(String, usize, usize)> = None;
-        let mut dedup_at: Option<(usize, usize)> = None;
+        let mut dedup_at = None;
         loop {
             let t = self.peek()?;
             if t.kind == TokenKind::End {
@@ -106,23 +124,29 @@ impl<'a> QueryParser<'a> {
                 return Err(ParseFailure::new("expected a command after '|'", s, e));
             }
             let Some(kw) = t.keyword() else {
-                return Err(ParseFailure::new("expected a command such as fields, filter or stats", t.start, t.end));
+                return Err(ParseFailure::new(
+                    "expected a command such as fields, filter or stats",
+                    t.start,
+                    t.end,
+                ));
             };
             if kw == "source" {
                 if source.is_some() || !commands.is_empty() {
-                    return Err(ParseFailure::new("SOURCE must be the first command of the query", t.start, t.end));
+                    return Err(ParseFailure::new(
+                        "SOURCE must be the first command of the query",
+                        t.start,
+                        t.end,
+                    ));
                 }
                 self.bump()?;
                 source = Some(self.parse_source()?);
             } else {
-                if let Some((ds, de)) = dedup_at {
-                    if kw != "limit" {
-                        return Err(ParseFailure::new(
-                            format!("only limit may follow dedup (dedup at {ds}..{de})"),
-                            t.start,
-                            t.end,
-                        ));
-                    }
+                if dedup_at.is_some() && kw != "limit" {
+                    return Err(ParseFailure::new(
+                        "only limit may follow dedup",
+                        t.start,
+                        t.end,
+                    ));
                 }
                 self.field_refs.clear();
                 let command = self.parse_command(&kw, &t)?;
@@ -141,7 +165,7 @@ impl<'a> QueryParser<'a> {
                             blocking_before_stats = Some((kw.clone(), t.start, t.end));
                         }
                         if matches!(command, Command::Dedup(_)) {
-                            dedup_at = Some((t.start, t.end));
+                            dedup_at = Some(t.start);
                         }
                     }
                     _ => {}
@@ -154,7 +178,13 @@ impl<'a> QueryParser<'a> {
                 TokenKind::Pipe => {
                     self.bump()?;
                 }
-                _ => return Err(unexpected(&t, "'|' or the end of the query")),
+                _ => {
+                    return Err(unexpected(
+                        self.lexer.source(),
+                        &t,
+                        "'|' or the end of the query",
+                    ))
+                }
             }
         }
         Ok(ParsedQuery { source, commands })
@@ -165,7 +195,11 @@ impl<'a> QueryParser<'a> {
             "fields" | "display" => {
                 self.bump()?;
                 let items = self.parse_named_list()?;
-                Ok(if kw == "fields" { Command::Fields(items) } else { Command::Display(items) })
+                Ok(if kw == "fields" {
+                    Command::Fields(items)
+                } else {
+                    Command::Display(items)
+                })
             }
             "filter" | "where" => {
                 self.bump()?;
@@ -202,13 +236,19 @@ impl<'a> QueryParser<'a> {
                 self.bump()?;
                 let n = self.bump()?;
                 match n.kind {
-                    TokenKind::Int(v) if (1..=MAX_LIMIT as i64).contains(&v) => Ok(Command::Limit(v as usize)),
+                    TokenKind::Int(v) if (1..=MAX_LIMIT as i64).contains(&v) => {
+                        Ok(Command::Limit(v as usize))
+                    }
                     TokenKind::Int(_) => Err(ParseFailure::new(
                         format!("limit must be between 1 and {MAX_LIMIT}"),
                         n.start,
                         n.end,
                     )),
-                    _ => Err(unexpected(&n, "a whole number of rows")),
+                    _ => Err(unexpected(
+                        self.lexer.source(),
+                        &n,
+                        "a whole number of rows",
+                    )),
                 }
             }
             "parse" => {
@@ -222,7 +262,7 @@ impl<'a> QueryParser<'a> {
                     let n = self.bump()?;
                     match n.kind {
                         TokenKind::Name { text, .. } => keys.push(Expr::Field(text)),
-                        _ => return Err(unexpected(&n, "a field name")),
+                        _ => return Err(unexpected(self.lexer.source(), &n, "a field name")),
                     }
                     if self.peek()?.kind != TokenKind::Comma {
                         break;
@@ -239,7 +279,7 @@ impl<'a> QueryParser<'a> {
                 }
                 let n = self.bump()?;
                 if !matches!(n.kind, TokenKind::Name { .. }) {
-                    return Err(unexpected(&n, "a field name"));
+                    return Err(unexpected(self.lexer.source(), &n, "a field name"));
                 }
                 if paren {
                     self.expect(TokenKind::RParen, "')'")?;
@@ -251,7 +291,11 @@ impl<'a> QueryParser<'a> {
                 t.start,
                 t.end,
             )),
-            _ => Err(ParseFailure::new(format!("unknown command '{}'", self.text(t.start, t.end)), t.start, t.end)),
+            _ => Err(ParseFailure::new(
+                format!("unknown command '{}'", self.text(t.start, t.end)),
+                t.start,
+                t.end,
+            )),
         }
     }
 
@@ -284,7 +328,11 @@ impl<'a> QueryParser<'a> {
         let n = self.bump()?;
         match n.kind {
             TokenKind::Name { text, .. } => Ok(Some(text)),
-            _ => Err(unexpected(&n, "a field name after 'as'")),
+            _ => Err(unexpected(
+                self.lexer.source(),
+                &n,
+                "a field name after 'as'",
+            )),
         }
     }
 
@@ -295,8 +343,13 @@ impl<'a> QueryParser<'a> {
             Expr::Binary(BinaryOp::Eq, l, r) => {
                 matches!(**l, Expr::Field(_)) && matches!(**r, Expr::Literal(_))
             }
-            Expr::In { expr, list, negated: false } => {
-                matches!(**expr, Expr::Field(_)) && list.iter().all(|e| matches!(e, Expr::Literal(_)))
+            Expr::In {
+                expr,
+                list,
+                negated: false,
+            } => {
+                matches!(**expr, Expr::Field(_))
+                    && list.iter().all(|e| matches!(e, Expr::Literal(_)))
             }
             _ => false,
         };
@@ -347,13 +400,19 @@ impl<'a> QueryParser<'a> {
         let mut outputs: Vec<String> = group_by.iter().map(|g| g.name.clone()).collect();
         outputs.extend(aggregations.iter().map(|a| a.name.clone()));
         self.first_stats_outputs = outputs;
-        Ok(Command::Stats(StatsStage { aggregations, group_by }))
+        Ok(Command::Stats(StatsStage {
+            aggregations,
+            group_by,
+        }))
     }
 
     fn parse_aggregation(&mut self) -> PResult<Aggregation> {
         let t = self.bump()?;
         let kind = match &t.kind {
-            TokenKind::Name { text, quoted: false } => AggregateKind::from_name(text),
+            TokenKind::Name {
+                text,
+                quoted: false,
+            } => AggregateKind::from_name(text),
             _ => None,
         };
         let Some(mut kind) = kind else {
@@ -380,14 +439,27 @@ impl<'a> QueryParser<'a> {
                 percentile = match p.kind {
                     TokenKind::Int(v) if (0..=100).contains(&v) => v as f64,
                     TokenKind::Float(v) if (0.0..=100.0).contains(&v) => v,
-                    _ => return Err(unexpected(&p, "a percentile between 0 and 100")),
+                    _ => {
+                        return Err(unexpected(
+                            self.lexer.source(),
+                            &p,
+                            "a percentile between 0 and 100",
+                        ))
+                    }
                 };
             }
         }
         let close = self.expect(TokenKind::RParen, "')'")?;
         let end = close.end;
-        let name = self.parse_alias()?.unwrap_or_else(|| self.text(t.start, end));
-        Ok(Aggregation { kind, arg, percentile, name })
+        let name = self
+            .parse_alias()?
+            .unwrap_or_else(|| self.text(t.start, end));
+        Ok(Aggregation {
+            kind,
+            arg,
+            percentile,
+            name,
+        })
     }
 
     fn parse_parse(&mut self) -> PResult<Command> {
@@ -407,11 +479,19 @@ impl<'a> QueryParser<'a> {
                 self.bump()?;
                 let stars = glob.matches('*').count();
                 if stars == 0 {
-                    return Err(ParseFailure::new("a parse pattern needs at least one '*'", t.start, t.end));
+                    return Err(ParseFailure::new(
+                        "a parse pattern needs at least one '*'",
+                        t.start,
+                        t.end,
+                    ));
                 }
                 if !self.eat_keyword("as")? {
                     let n = self.peek()?;
-                    return Err(unexpected(&n, "'as' and one field name per '*'"));
+                    return Err(unexpected(
+                        self.lexer.source(),
+                        &n,
+                        "'as' and one field name per '*'",
+                    ));
                 }
                 let names_start = self.peek()?.start;
                 let mut names = Vec::new();
@@ -419,7 +499,7 @@ impl<'a> QueryParser<'a> {
                     let n = self.bump()?;
                     match n.kind {
                         TokenKind::Name { text, .. } => names.push(text),
-                        _ => return Err(unexpected(&n, "a field name")),
+                        _ => return Err(unexpected(self.lexer.source(), &n, "a field name")),
                     }
                     if self.peek()?.kind != TokenKind::Comma {
                         break;
@@ -428,19 +508,31 @@ impl<'a> QueryParser<'a> {
                 }
                 if names.len() != stars {
                     return Err(ParseFailure::new(
-                        format!("the pattern has {stars} '*' but {} field names follow 'as'", names.len()),
+                        format!(
+                            "the pattern has {stars} '*' but {} field names follow 'as'",
+                            names.len()
+                        ),
                         names_start,
                         self.pos,
                     ));
                 }
-                ParsePattern::Glob { regex: glob_regex(&glob, t.start, t.end)?, names }
+                ParsePattern::Glob {
+                    regex: glob_regex(&glob, t.start, t.end)?,
+                    names,
+                }
             }
             TokenKind::Slash => {
                 let r = self.lexer.regex_at(t.start)?;
                 self.pos = r.end;
-                let TokenKind::Regex { pattern, flags } = r.kind else { unreachable!() };
+                let TokenKind::Regex { pattern, flags } = r.kind else {
+                    unreachable!()
+                };
                 let regex = compile_regex(&pattern, &flags, r.start, r.end)?;
-                let names: Vec<String> = regex.capture_names().flatten().map(str::to_string).collect();
+                let names: Vec<String> = regex
+                    .capture_names()
+                    .flatten()
+                    .map(str::to_string)
+                    .collect();
                 if names.is_empty() {
                     return Err(ParseFailure::new(
                         "a parse regex needs named groups such as (?<name>...)",
@@ -458,18 +550,35 @@ impl<'a> QueryParser<'a> {
                 }
                 ParsePattern::Regex { regex, names }
             }
-            _ if t.is_keyword("logfmt") || t.is_keyword("csv") || t.is_keyword("json") || t.is_keyword("multi") => {
+            _ if t.is_keyword("logfmt")
+                || t.is_keyword("csv")
+                || t.is_keyword("json")
+                || t.is_keyword("multi") =>
+            {
                 return Err(ParseFailure::new(
-                    format!("parse mode '{}' is not supported by watchtrail yet", self.text(t.start, t.end)),
+                    format!(
+                        "parse mode '{}' is not supported by watchtrail yet",
+                        self.text(t.start, t.end)
+                    ),
                     t.start,
                     t.end,
                 ));
             }
-            _ => return Err(unexpected(&t, "a glob pattern \"…\" or a regex /…/")),
+            _ => {
+                return Err(unexpected(
+                    self.lexer.source(),
+                    &t,
+                    "a glob pattern \"…\" or a regex /…/",
+                ))
+            }
         };
         let next = self.peek()?;
         if next.is_keyword("multi") {
-            return Err(ParseFailure::new("parse … multi is not supported by watchtrail yet", next.start, next.end));
+            return Err(ParseFailure::new(
+                "parse … multi is not supported by watchtrail yet",
+                next.start,
+                next.end,
+            ));
         }
         Ok(Command::Parse { source, pattern })
     }
@@ -483,24 +592,44 @@ impl<'a> QueryParser<'a> {
             if self.peek()?.kind != TokenKind::RParen {
                 loop {
                     let key = self.bump()?;
-                    let Some(k) = key.keyword() else { return Err(unexpected(&key, "namePrefix, accountIdentifiers or class")) };
+                    let Some(k) = key.keyword() else {
+                        return Err(unexpected(
+                            self.lexer.source(),
+                            &key,
+                            "namePrefix, accountIdentifiers or class",
+                        ));
+                    };
                     self.expect(TokenKind::Colon, "':'")?;
                     let values = self.parse_string_list()?;
                     match k.as_str() {
                         "nameprefix" => {
                             if values.len() > 5 {
-                                return Err(ParseFailure::new("namePrefix takes at most 5 prefixes", key.start, self.pos));
+                                return Err(ParseFailure::new(
+                                    "namePrefix takes at most 5 prefixes",
+                                    key.start,
+                                    self.pos,
+                                ));
                             }
                             clause.name_prefixes = values;
                         }
                         "accountidentifiers" => {
                             if values.len() > 20 {
-                                return Err(ParseFailure::new("accountIdentifiers takes at most 20 accounts", key.start, self.pos));
+                                return Err(ParseFailure::new(
+                                    "accountIdentifiers takes at most 20 accounts",
+                                    key.start,
+                                    self.pos,
+                                ));
                             }
                             clause.account_identifiers = values;
                         }
                         "class" => clause.log_group_classes = values,
-                        _ => return Err(unexpected(&key, "namePrefix, accountIdentifiers or class")),
+                        _ => {
+                            return Err(unexpected(
+                                self.lexer.source(),
+                                &key,
+                                "namePrefix, accountIdentifiers or class",
+                            ))
+                        }
                     }
                     if self.peek()?.kind != TokenKind::Comma {
                         break;
@@ -514,7 +643,13 @@ impl<'a> QueryParser<'a> {
                 let s = self.bump()?;
                 match s.kind {
                     TokenKind::Str(name) => clause.log_group_names.push(name),
-                    _ => return Err(unexpected(&s, "a quoted log group name or logGroups(…)")),
+                    _ => {
+                        return Err(unexpected(
+                            self.lexer.source(),
+                            &s,
+                            "a quoted log group name or logGroups(…)",
+                        ))
+                    }
                 }
                 if self.peek()?.kind != TokenKind::Comma {
                     break;
@@ -526,7 +661,9 @@ impl<'a> QueryParser<'a> {
             if self.eat_keyword(kw)? {
                 self.expect(TokenKind::Eq, "'='")?;
                 let n = self.bump()?;
-                let TokenKind::Int(v) = n.kind else { return Err(unexpected(&n, "epoch milliseconds")) };
+                let TokenKind::Int(v) = n.kind else {
+                    return Err(unexpected(self.lexer.source(), &n, "epoch milliseconds"));
+                };
                 if is_start {
                     clause.start_ms = Some(v);
                 } else {
@@ -548,7 +685,9 @@ impl<'a> QueryParser<'a> {
                         let s = self.bump()?;
                         match s.kind {
                             TokenKind::Str(v) => out.push(v),
-                            _ => return Err(unexpected(&s, "a quoted string")),
+                            _ => {
+                                return Err(unexpected(self.lexer.source(), &s, "a quoted string"))
+                            }
                         }
                         if self.peek()?.kind != TokenKind::Comma {
                             break;
@@ -559,7 +698,11 @@ impl<'a> QueryParser<'a> {
                 self.expect(TokenKind::RBracket, "']'")?;
                 Ok(out)
             }
-            _ => Err(unexpected(&t, "a quoted string or a [list]")),
+            _ => Err(unexpected(
+                self.lexer.source(),
+                &t,
+                "a quoted string or a [list]",
+            )),
         }
     }
 
@@ -612,7 +755,11 @@ impl<'a> QueryParser<'a> {
         if t.kind == TokenKind::RegexMatch {
             self.bump()?;
             let pattern = self.parse_like_pattern(true)?;
-            return Ok(Expr::Like { expr: Box::new(left), pattern, negated: false });
+            return Ok(Expr::Like {
+                expr: Box::new(left),
+                pattern,
+                negated: false,
+            });
         }
         let mut negated = false;
         let mut t = t;
@@ -629,7 +776,11 @@ impl<'a> QueryParser<'a> {
         if t.is_keyword("like") {
             self.bump()?;
             let pattern = self.parse_like_pattern(false)?;
-            return Ok(Expr::Like { expr: Box::new(left), pattern, negated });
+            return Ok(Expr::Like {
+                expr: Box::new(left),
+                pattern,
+                negated,
+            });
         }
         if t.is_keyword("in") {
             self.bump()?;
@@ -645,7 +796,11 @@ impl<'a> QueryParser<'a> {
                 }
             }
             self.expect(TokenKind::RBracket, "']' to close the list")?;
-            return Ok(Expr::In { expr: Box::new(left), list, negated });
+            return Ok(Expr::In {
+                expr: Box::new(left),
+                list,
+                negated,
+            });
         }
         Ok(left)
     }
@@ -658,8 +813,12 @@ impl<'a> QueryParser<'a> {
             TokenKind::Slash => {
                 let r = self.lexer.regex_at(t.start)?;
                 self.pos = r.end;
-                let TokenKind::Regex { pattern, flags } = r.kind else { unreachable!() };
-                Ok(LikePattern::Regex(compile_regex(&pattern, &flags, r.start, r.end)?))
+                let TokenKind::Regex { pattern, flags } = r.kind else {
+                    unreachable!()
+                };
+                Ok(LikePattern::Regex(compile_regex(
+                    &pattern, &flags, r.start, r.end,
+                )?))
             }
             TokenKind::Str(s) => {
                 self.bump()?;
@@ -669,7 +828,7 @@ impl<'a> QueryParser<'a> {
                     Ok(LikePattern::Substring(s))
                 }
             }
-            _ => Err(unexpected(&t, "a string or a /regex/")),
+            _ => Err(unexpected(self.lexer.source(), &t, "a string or a /regex/")),
         }
     }
 
@@ -758,8 +917,12 @@ impl<'a> QueryParser<'a> {
                         r.end,
                     ));
                 }
-                let TokenKind::Regex { pattern, flags } = r.kind else { unreachable!() };
-                Ok(Expr::Regex(compile_regex(&pattern, &flags, r.start, r.end)?))
+                let TokenKind::Regex { pattern, flags } = r.kind else {
+                    unreachable!()
+                };
+                Ok(Expr::Regex(compile_regex(
+                    &pattern, &flags, r.start, r.end,
+                )?))
             }
             TokenKind::LParen => {
                 let (p, r) = (self.period_allowed, self.regex_allowed);
@@ -782,14 +945,20 @@ impl<'a> QueryParser<'a> {
                 while self.peek()?.kind == TokenKind::LBracket && self.peek()?.start == self.pos {
                     self.bump()?;
                     let i = self.bump()?;
-                    let TokenKind::Int(idx) = i.kind else { return Err(unexpected(&i, "an array index")) };
+                    let TokenKind::Int(idx) = i.kind else {
+                        return Err(unexpected(self.lexer.source(), &i, "an array index"));
+                    };
                     self.expect(TokenKind::RBracket, "']'")?;
                     name = format!("{name}.{idx}");
                 }
                 self.field_refs.push((name.clone(), t.start, self.pos));
                 Ok(Expr::Field(name))
             }
-            _ => Err(unexpected(&t, "a value, field or function")),
+            _ => Err(unexpected(
+                self.lexer.source(),
+                &t,
+                "a value, field or function",
+            )),
         }
     }
 
@@ -817,12 +986,15 @@ impl<'a> QueryParser<'a> {
                 match t.kind {
                     TokenKind::LParen => depth += 1,
                     TokenKind::RParen => depth -= 1,
-                    TokenKind::End => return Err(ParseFailure::new("missing ')'", name_token.start, t.end)),
+                    TokenKind::End => {
+                        return Err(ParseFailure::new("missing ')'", name_token.start, t.end))
+                    }
                     _ => {}
                 }
             }
             let text = self.text(name_token.start, self.pos);
-            self.field_refs.push((text.clone(), name_token.start, self.pos));
+            self.field_refs
+                .push((text.clone(), name_token.start, self.pos));
             return Ok(Expr::Field(text));
         }
         let Some(function) = ScalarFunction::from_name(name) else {
@@ -836,7 +1008,8 @@ impl<'a> QueryParser<'a> {
             // bin() reads @timestamp; count it as a reference for the
             // second-stats rule.
             if function == ScalarFunction::Bin {
-                self.field_refs.push(("@timestamp".to_string(), name_token.start, name_token.end));
+                self.field_refs
+                    .push(("@timestamp".to_string(), name_token.start, name_token.end));
             }
         }
         let mut args = Vec::new();
@@ -883,7 +1056,9 @@ impl<'a> QueryParser<'a> {
         if function == ScalarFunction::RegexReplace {
             let pattern = match &args[1] {
                 Expr::Regex(r) => Some(r.clone()),
-                Expr::Literal(Value::Str(s)) => Some(compile_regex(s, "", name_token.start, close.end)?),
+                Expr::Literal(Value::Str(s)) => {
+                    Some(compile_regex(s, "", name_token.start, close.end)?)
+                }
                 _ => None,
             };
             let Some(pattern) = pattern else {
@@ -899,14 +1074,16 @@ impl<'a> QueryParser<'a> {
     }
 }
 
-fn unexpected(t: &Token, expected: &str) -> ParseFailure {
+fn unexpected(src: &str, t: &Token, expected: &str) -> ParseFailure {
     let found = match &t.kind {
         TokenKind::End => "the end of the query".to_string(),
-        TokenKind::Name { text, .. } => format!("'{text}'"),
-        TokenKind::Str(s) => format!("the string \"{s}\""),
-        _ => "this token".to_string(),
+        _ => format!("'{}'", src.get(t.start..t.end).unwrap_or("")),
     };
-    ParseFailure::new(format!("expected {expected}, found {found}"), t.start, t.end.max(t.start))
+    ParseFailure::new(
+        format!("expected {expected}, found {found}"),
+        t.start,
+        t.end.max(t.start),
+    )
 }
 
 pub fn compile_regex(pattern: &str, flags: &str, start: usize, end: usize) -> PResult<Regex> {
@@ -918,7 +1095,13 @@ pub fn compile_regex(pattern: &str, flags: &str, start: usize, end: usize) -> PR
         .build()
         .map_err(|e| {
             let detail = e.to_string();
-            let last = detail.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
+            let last = detail
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             ParseFailure::new(format!("invalid regular expression: {last}"), start, end)
         })
 }

@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn formats_timestamps() {
         assert_eq!(format_timestamp(0), "1970-01-01 00:00:00.000");
-        assert_eq!(format_timestamp(1_700_000_000_123), "2023-11-14 22:13:20.123");
+        assert_eq!(
+            format_timestamp(1_700_000_000_123),
+            "2023-11-14 22:13:20.123"
+        );
         assert_eq!(format_timestamp(-1), "1969-12-31 23:59:59.999");
     }
 
@@ -180,14 +183,26 @@ mod tests {
     fn calendar_periods() {
         // 2023-11-14 22:13:20.123
         let t = 1_700_000_000_123;
-        let q = Period { amount: 1, unit: PeriodUnit::Quarter };
+        let q = Period {
+            amount: 1,
+            unit: PeriodUnit::Quarter,
+        };
         assert_eq!(format_timestamp(q.floor(t)), "2023-10-01 00:00:00.000");
         assert_eq!(format_timestamp(q.ceil(t)), "2024-01-01 00:00:00.000");
-        let y = Period { amount: 1, unit: PeriodUnit::Year };
+        let y = Period {
+            amount: 1,
+            unit: PeriodUnit::Year,
+        };
         assert_eq!(format_timestamp(y.floor(t)), "2023-01-01 00:00:00.000");
-        let mo = Period { amount: 1, unit: PeriodUnit::Month };
+        let mo = Period {
+            amount: 1,
+            unit: PeriodUnit::Month,
+        };
         assert_eq!(format_timestamp(mo.ceil(t)), "2023-12-01 00:00:00.000");
-        let five = Period { amount: 5, unit: PeriodUnit::Minute };
+        let five = Period {
+            amount: 5,
+            unit: PeriodUnit::Minute,
+        };
         assert_eq!(format_timestamp(five.floor(t)), "2023-11-14 22:10:00.000");
         assert_eq!(five.ceil(five.floor(t)), five.floor(t));
     }

@@ -20,7 +20,10 @@ pub struct Row {
 
 impl Row {
     pub fn get(&self, name: &str) -> &Value {
-        self.fields.iter().find(|(n, _)| n == name).map_or(&NULL, |(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&NULL, |(_, v)| v)
     }
 
     pub fn set(&mut self, name: &str, value: Value) {

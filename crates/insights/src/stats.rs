@@ -11,17 +11,41 @@ use crate::value::{sort_cmp, Value};
 enum Accumulator {
     Count(u64),
     Distinct(HashSet<String>),
-    Sum { int: i64, float: f64, all_int: bool, seen: bool },
-    Avg { sum: f64, n: u64 },
-    /// Welford's running mean and sum of squared deviations.
-    Stddev { n: u64, mean: f64, m2: f64 },
-    Extreme { best: Option<(f64, Value)>, max: bool },
+    Sum {
+        int: i64,
+        float: f64,
+        all_int: bool,
+        seen: bool,
+    },
+    Avg {
+        sum: f64,
+        n: u64,
+    },
+    /// Sums of deviations from the first value (the shifted-data
+    /// algorithm): exact for small integers, stable when values are large
+    /// but close together.
+    Stddev {
+        n: u64,
+        shift: f64,
+        sum: f64,
+        sum_sq: f64,
+    },
+    Extreme {
+        best: Option<(f64, Value)>,
+        max: bool,
+    },
     Pct(Vec<f64>),
     /// `earliest`/`latest`: the value from the event with the smallest or
     /// largest (timestamp, arrival) pair.
-    ByTime { best: Option<(i64, u64, Value)>, latest: bool },
+    ByTime {
+        best: Option<(i64, u64, Value)>,
+        latest: bool,
+    },
     /// `sortsFirst`/`sortsLast`: the value that sorts first or last.
-    BySort { best: Option<Value>, last: bool },
+    BySort {
+        best: Option<Value>,
+        last: bool,
+    },
 }
 
 impl Accumulator {
@@ -29,16 +53,44 @@ impl Accumulator {
         match kind {
             AggregateKind::Count | AggregateKind::CountStar => Accumulator::Count(0),
             AggregateKind::CountDistinct => Accumulator::Distinct(HashSet::new()),
-            AggregateKind::Sum => Accumulator::Sum { int: 0, float: 0.0, all_int: true, seen: false },
+            AggregateKind::Sum => Accumulator::Sum {
+                int: 0,
+                float: 0.0,
+                all_int: true,
+                seen: false,
+            },
             AggregateKind::Avg => Accumulator::Avg { sum: 0.0, n: 0 },
-            AggregateKind::Stddev => Accumulator::Stddev { n: 0, mean: 0.0, m2: 0.0 },
-            AggregateKind::Min => Accumulator::Extreme { best: None, max: false },
-            AggregateKind::Max => Accumulator::Extreme { best: None, max: true },
+            AggregateKind::Stddev => Accumulator::Stddev {
+                n: 0,
+                shift: 0.0,
+                sum: 0.0,
+                sum_sq: 0.0,
+            },
+            AggregateKind::Min => Accumulator::Extreme {
+                best: None,
+                max: false,
+            },
+            AggregateKind::Max => Accumulator::Extreme {
+                best: None,
+                max: true,
+            },
             AggregateKind::Pct => Accumulator::Pct(Vec::new()),
-            AggregateKind::Earliest => Accumulator::ByTime { best: None, latest: false },
-            AggregateKind::Latest => Accumulator::ByTime { best: None, latest: true },
-            AggregateKind::SortsFirst => Accumulator::BySort { best: None, last: false },
-            AggregateKind::SortsLast => Accumulator::BySort { best: None, last: true },
+            AggregateKind::Earliest => Accumulator::ByTime {
+                best: None,
+                latest: false,
+            },
+            AggregateKind::Latest => Accumulator::ByTime {
+                best: None,
+                latest: true,
+            },
+            AggregateKind::SortsFirst => Accumulator::BySort {
+                best: None,
+                last: false,
+            },
+            AggregateKind::SortsLast => Accumulator::BySort {
+                best: None,
+                last: true,
+            },
         }
     }
 
@@ -62,7 +114,12 @@ impl Accumulator {
                     set.insert(s);
                 }
             }
-            Accumulator::Sum { int, float, all_int, seen } => {
+            Accumulator::Sum {
+                int,
+                float,
+                all_int,
+                seen,
+            } => {
                 let Some(f) = value.as_number() else { return };
                 *seen = true;
                 *float += f;
@@ -79,12 +136,20 @@ impl Accumulator {
                     *n += 1;
                 }
             }
-            Accumulator::Stddev { n, mean, m2 } => {
+            Accumulator::Stddev {
+                n,
+                shift,
+                sum,
+                sum_sq,
+            } => {
                 if let Some(f) = value.as_number() {
+                    if *n == 0 {
+                        *shift = f;
+                    }
                     *n += 1;
-                    let delta = f - *mean;
-                    *mean += delta / *n as f64;
-                    *m2 += delta * (f - *mean);
+                    let d = f - *shift;
+                    *sum += d;
+                    *sum_sq += d * d;
                 }
             }
             Accumulator::Extreme { best, max } => {
@@ -147,15 +212,23 @@ impl Accumulator {
             Accumulator::Count(n) => Value::Int(*n as i64),
             Accumulator::Distinct(set) => Value::Int(set.len() as i64),
             Accumulator::Sum { seen: false, .. } => Value::Null,
-            Accumulator::Sum { int, all_int: true, .. } => Value::Int(*int),
+            Accumulator::Sum {
+                int, all_int: true, ..
+            } => Value::Int(*int),
             Accumulator::Sum { float, .. } => Value::Float(*float),
             Accumulator::Avg { n: 0, .. } => Value::Null,
             Accumulator::Avg { sum, n } => Value::Float(sum / *n as f64),
             Accumulator::Stddev { n: 0, .. } => Value::Null,
             Accumulator::Stddev { n: 1, .. } => Value::Float(0.0),
             // Sample standard deviation (n - 1).
-            Accumulator::Stddev { n, m2, .. } => Value::Float((m2 / (*n - 1) as f64).sqrt()),
-            Accumulator::Extreme { best, .. } => best.as_ref().map_or(Value::Null, |(_, v)| v.clone()),
+            Accumulator::Stddev { n, sum, sum_sq, .. } => {
+                let n = *n as f64;
+                let variance = ((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0);
+                Value::Float(variance.sqrt())
+            }
+            Accumulator::Extreme { best, .. } => {
+                best.as_ref().map_or(Value::Null, |(_, v)| v.clone())
+            }
             Accumulator::Pct(values) => {
                 if values.is_empty() {
                     return Value::Null;
@@ -172,7 +245,9 @@ impl Accumulator {
                     Value::Float(f)
                 }
             }
-            Accumulator::ByTime { best, .. } => best.as_ref().map_or(Value::Null, |(_, _, v)| v.clone()),
+            Accumulator::ByTime { best, .. } => {
+                best.as_ref().map_or(Value::Null, |(_, _, v)| v.clone())
+            }
             Accumulator::BySort { best, .. } => best.clone().unwrap_or(Value::Null),
         }
     }
@@ -193,11 +268,18 @@ pub struct StatsAccumulator {
 
 impl StatsAccumulator {
     pub fn new() -> Self {
-        StatsAccumulator { groups: Vec::new(), index: HashMap::new() }
+        StatsAccumulator {
+            groups: Vec::new(),
+            index: HashMap::new(),
+        }
     }
 
     pub fn add(&mut self, stage: &StatsStage, row: &Row, env: &EvalEnv) {
-        let keys: Vec<Value> = stage.group_by.iter().map(|g| eval(&g.expr, row, env)).collect();
+        let keys: Vec<Value> = stage
+            .group_by
+            .iter()
+            .map(|g| eval(&g.expr, row, env))
+            .collect();
         // Groups are keyed by the rendered value, so 200 and "200" share one.
         let key: Vec<Option<String>> = keys.iter().map(Value::render).collect();
         let slot = match self.index.get(&key) {
@@ -205,7 +287,11 @@ impl StatsAccumulator {
             None => {
                 self.groups.push(Group {
                     keys,
-                    accumulators: stage.aggregations.iter().map(|a| Accumulator::new(a.kind)).collect(),
+                    accumulators: stage
+                        .aggregations
+                        .iter()
+                        .map(|a| Accumulator::new(a.kind))
+                        .collect(),
                 });
                 self.index.insert(key, self.groups.len() - 1);
                 self.groups.len() - 1
@@ -240,7 +326,12 @@ impl StatsAccumulator {
                 for (agg, acc) in stage.aggregations.iter().zip(&g.accumulators) {
                     fields.push((agg.name.clone(), acc.result(agg.percentile)));
                 }
-                Row { fields, timestamp_ms: 0, ptr: None, seq: i as u64 }
+                Row {
+                    fields,
+                    timestamp_ms: 0,
+                    ptr: None,
+                    seq: i as u64,
+                }
             })
             .collect()
     }

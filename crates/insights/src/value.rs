@@ -191,10 +191,19 @@ mod tests {
     fn equality_across_types() {
         let s200 = Value::Str("200".into());
         assert_eq!(loose_eq(&s200, &Value::Int(200)), Some(true));
-        assert_eq!(loose_eq(&Value::Str("01".into()), &Value::Str("1".into())), Some(false));
+        assert_eq!(
+            loose_eq(&Value::Str("01".into()), &Value::Str("1".into())),
+            Some(false)
+        );
         assert_eq!(loose_eq(&Value::Null, &Value::Int(1)), None);
-        assert_eq!(loose_cmp(&Value::Str("10".into()), &Value::Str("9".into())), Some(Ordering::Greater));
+        assert_eq!(
+            loose_cmp(&Value::Str("10".into()), &Value::Str("9".into())),
+            Some(Ordering::Greater)
+        );
         assert_eq!(sort_cmp(&Value::Null, &Value::Int(1)), Ordering::Greater);
-        assert_eq!(sort_cmp(&Value::Int(5), &Value::Str("a".into())), Ordering::Less);
+        assert_eq!(
+            sort_cmp(&Value::Int(5), &Value::Str("a".into())),
+            Ordering::Less
+        );
     }
 }
