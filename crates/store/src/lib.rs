@@ -1010,6 +1010,9 @@ impl Store {
                 break;
             };
             self.flush_memtable(&frozen).await?;
+            // Freeing a flushed memtable (hundreds of thousands of Strings) takes milliseconds:
+            // not on an async worker that appenders need. Scans may still hold it; then they free it.
+            tokio::task::spawn_blocking(move || drop(frozen));
         }
         Ok(())
     }
