@@ -14,13 +14,87 @@ use serde_json::Value;
 use crate::error::AwsError;
 
 pub struct ServiceModel {
-    shapes: serde_json::Map<String, Value>,
-    operations: HashMap<String, Option<String>>,
-    patterns: HashMap<String, Option<Regex>>,
+    shapes: Vec<Shape>,
+    operations: HashMap<String, Option<usize>>,
     /// `X-Amz-Target` prefix, e.g. `Logs_20140328`.
     pub target_prefix: String,
     /// SigV4 service name, e.g. `logs`.
     pub signing_name: String,
+}
+
+/// A model shape compiled once at startup: validation runs on every request (PutLogEvents walks
+/// up to 10,000 list members), so it must not look shapes up by name or allocate while walking.
+struct Shape {
+    kind: ShapeKind,
+    min: Option<i64>,
+    max: Option<i64>,
+    pattern: Option<(String, Regex)>,
+    enum_values: Option<Vec<String>>,
+}
+
+enum ShapeKind {
+    Structure {
+        members: Vec<Member>,
+    },
+    List {
+        member: Option<usize>,
+    },
+    Map {
+        key: Option<usize>,
+        value: Option<usize>,
+    },
+    String,
+    Integer,
+    Long,
+    Float,
+    Boolean,
+    Timestamp,
+    Blob,
+    Other,
+}
+
+impl ShapeKind {
+    fn name(&self) -> &'static str {
+        match self {
+            ShapeKind::Structure { .. } => "structure",
+            ShapeKind::List { .. } => "list",
+            ShapeKind::Map { .. } => "map",
+            ShapeKind::String => "string",
+            ShapeKind::Integer => "integer",
+            ShapeKind::Long => "long",
+            ShapeKind::Float => "double",
+            ShapeKind::Boolean => "boolean",
+            ShapeKind::Timestamp => "timestamp",
+            ShapeKind::Blob => "blob",
+            ShapeKind::Other => "value",
+        }
+    }
+}
+
+struct Member {
+    name: String,
+    shape: Option<usize>,
+    required: bool,
+}
+
+/// Where a value sits in the input, rendered (`logEvents.2.member.message`) only when a
+/// constraint fails, so the common path allocates nothing.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Member(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Member(Path::Root, name) => (*name).to_string(),
+            Path::Member(parent, name) => format!("{}.{name}", parent.render()),
+            Path::Index(parent, i) => format!("{}.{i}.member", parent.render()),
+        }
+    }
 }
 
 /// One violated constraint, rendered as AWS renders it.
@@ -52,33 +126,83 @@ impl ServiceModel {
             .or(metadata["endpointPrefix"].as_str())
             .unwrap_or_default()
             .to_string();
-        let shapes = model["shapes"]
-            .as_object()
-            .cloned()
-            .ok_or("model has no shapes")?;
+        let raw = model["shapes"].as_object().ok_or("model has no shapes")?;
+        let index: HashMap<&str, usize> = raw
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        let lookup = |v: &Value| v["shape"].as_str().and_then(|n| index.get(n).copied());
+        let mut regexes: HashMap<String, Option<Regex>> = HashMap::new();
+        let shapes = raw
+            .values()
+            .map(|shape| {
+                let required: Vec<&str> = shape["required"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let kind = match shape["type"].as_str().unwrap_or("") {
+                    "structure" => ShapeKind::Structure {
+                        members: shape["members"]
+                            .as_object()
+                            .map(|members| {
+                                members
+                                    .iter()
+                                    .map(|(name, spec)| Member {
+                                        name: name.clone(),
+                                        shape: lookup(spec),
+                                        required: required.contains(&name.as_str()),
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    },
+                    "list" => ShapeKind::List {
+                        member: lookup(&shape["member"]),
+                    },
+                    "map" => ShapeKind::Map {
+                        key: lookup(&shape["key"]),
+                        value: lookup(&shape["value"]),
+                    },
+                    "string" => ShapeKind::String,
+                    "integer" => ShapeKind::Integer,
+                    "long" => ShapeKind::Long,
+                    "double" | "float" => ShapeKind::Float,
+                    "boolean" => ShapeKind::Boolean,
+                    "timestamp" => ShapeKind::Timestamp,
+                    "blob" => ShapeKind::Blob,
+                    _ => ShapeKind::Other,
+                };
+                let pattern = shape["pattern"].as_str().and_then(|p| {
+                    regexes
+                        .entry(p.to_string())
+                        .or_insert_with(|| Regex::new(&format!("^(?:{p})$")).ok())
+                        .clone()
+                        .map(|r| (p.to_string(), r))
+                });
+                Shape {
+                    kind,
+                    min: shape["min"].as_i64(),
+                    max: shape["max"].as_i64(),
+                    pattern,
+                    enum_values: shape["enum"].as_array().map(|v| {
+                        v.iter()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    }),
+                }
+            })
+            .collect();
         let operations = model["operations"]
             .as_object()
             .ok_or("model has no operations")?
             .iter()
-            .map(|(name, op)| {
-                (
-                    name.clone(),
-                    op["input"]["shape"].as_str().map(String::from),
-                )
-            })
+            .map(|(name, op)| (name.clone(), lookup(&op["input"])))
             .collect();
-        let mut patterns = HashMap::new();
-        for shape in shapes.values() {
-            if let Some(pattern) = shape["pattern"].as_str() {
-                patterns
-                    .entry(pattern.to_string())
-                    .or_insert_with(|| Regex::new(&format!("^(?:{pattern})$")).ok());
-            }
-        }
         Ok(ServiceModel {
             shapes,
             operations,
-            patterns,
             target_prefix,
             signing_name,
         })
@@ -96,75 +220,82 @@ impl ServiceModel {
     pub fn validate(&self, operation: &str, input: &Value) -> Result<Vec<Violation>, TypeMismatch> {
         let mut violations = Vec::new();
         if let Some(Some(shape)) = self.operations.get(operation) {
-            self.check(shape, input, "", &mut violations)?;
+            self.check(*shape, input, Path::Root, &mut violations)?;
         }
         Ok(violations)
     }
 
     fn check(
         &self,
-        shape_name: &str,
+        shape_index: usize,
         value: &Value,
-        path: &str,
+        path: Path<'_>,
         out: &mut Vec<Violation>,
     ) -> Result<(), TypeMismatch> {
-        let Some(shape) = self.shapes.get(shape_name) else {
-            return Ok(());
-        };
-        let kind = shape["type"].as_str().unwrap_or("");
+        let shape = &self.shapes[shape_index];
         if value.is_null() {
             return Ok(());
         }
-        let mismatch = || TypeMismatch(format!("Expected {kind} for '{}'", display_path(path)));
-        match kind {
-            "structure" => {
+        let mismatch = || {
+            let rendered = path.render();
+            TypeMismatch(format!(
+                "Expected {} for '{}'",
+                shape.kind.name(),
+                if rendered.is_empty() {
+                    "input".to_string()
+                } else {
+                    rendered
+                }
+            ))
+        };
+        match &shape.kind {
+            ShapeKind::Structure { members } => {
                 let object = value.as_object().ok_or_else(mismatch)?;
-                let required: Vec<&str> = shape["required"]
-                    .as_array()
-                    .map(|r| r.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                if let Some(members) = shape["members"].as_object() {
-                    for (member, spec) in members {
-                        let child_path = join(path, member);
-                        match object.get(member) {
-                            None | Some(Value::Null) => {
-                                if required.contains(&member.as_str()) {
-                                    out.push(Violation(format!(
-                                        "Value null at '{child_path}' failed to satisfy constraint: Member must not be null"
-                                    )));
-                                }
+                for member in members {
+                    match object.get(&member.name) {
+                        None | Some(Value::Null) => {
+                            if member.required {
+                                out.push(Violation(format!(
+                                    "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                                    Path::Member(&path, &member.name).render()
+                                )));
                             }
-                            Some(child) => {
-                                if let Some(child_shape) = spec["shape"].as_str() {
-                                    self.check(child_shape, child, &child_path, out)?;
-                                }
+                        }
+                        Some(child) => {
+                            if let Some(child_shape) = member.shape {
+                                self.check(
+                                    child_shape,
+                                    child,
+                                    Path::Member(&path, &member.name),
+                                    out,
+                                )?;
                             }
                         }
                     }
                 }
             }
-            "list" => {
+            ShapeKind::List { member } => {
                 let items = value.as_array().ok_or_else(mismatch)?;
-                self.check_length(shape, items.len(), value, path, out);
-                if let Some(member) = shape["member"]["shape"].as_str() {
+                check_length(shape, items.len(), value, &path, out);
+                if let Some(member) = member {
                     for (i, item) in items.iter().enumerate() {
-                        if item.is_null() {
-                            continue;
+                        if !item.is_null() {
+                            self.check(*member, item, Path::Index(&path, i + 1), out)?;
                         }
-                        self.check(member, item, &format!("{path}.{}.member", i + 1), out)?;
                     }
                 }
             }
-            "map" => {
+            ShapeKind::Map {
+                key,
+                value: value_shape,
+            } => {
                 let object = value.as_object().ok_or_else(mismatch)?;
-                self.check_length(shape, object.len(), value, path, out);
-                let key_shape = shape["key"]["shape"].as_str();
-                let value_shape = shape["value"]["shape"].as_str();
+                check_length(shape, object.len(), value, &path, out);
                 for (k, v) in object {
-                    if let Some(key_shape) = key_shape {
+                    if let Some(key_shape) = key {
                         let mut key_violations = Vec::new();
                         self.check(
-                            key_shape,
+                            *key_shape,
                             &Value::String(k.clone()),
                             path,
                             &mut key_violations,
@@ -175,114 +306,110 @@ impl ServiceModel {
                     }
                     if let Some(value_shape) = value_shape {
                         let mut value_violations = Vec::new();
-                        self.check(value_shape, v, path, &mut value_violations)?;
+                        self.check(*value_shape, v, path, &mut value_violations)?;
                         out.extend(value_violations.into_iter().map(|Violation(v)| {
                             Violation(v.replacen("failed to satisfy constraint: ", "failed to satisfy constraint: Map value must satisfy constraint: [", 1) + "]")
                         }));
                     }
                 }
             }
-            "string" => {
+            ShapeKind::String => {
                 let s = value.as_str().ok_or_else(mismatch)?;
-                let chars = s.chars().count();
-                self.check_length(shape, chars, value, path, out);
-                if let Some(pattern) = shape["pattern"].as_str() {
-                    if let Some(Some(regex)) = self.patterns.get(pattern) {
-                        if !regex.is_match(s) {
-                            out.push(Violation(format!(
-                                "Value '{s}' at '{path}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
-                            )));
-                        }
+                // Length constraints count characters. Counting them is only needed when the byte
+                // length could break a bound: characters <= bytes <= 4 * characters.
+                let bytes = s.len() as i64;
+                let may_violate = shape.max.is_some_and(|m| bytes > m)
+                    || shape.min.is_some_and(|m| bytes / 4 < m);
+                let len = if may_violate {
+                    s.chars().count()
+                } else {
+                    s.len()
+                };
+                check_length(shape, len, value, &path, out);
+                if let Some((pattern, regex)) = &shape.pattern {
+                    if !regex.is_match(s) {
+                        out.push(Violation(format!(
+                            "Value '{s}' at '{}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}",
+                            path.render()
+                        )));
                     }
                 }
-                if let Some(values) = shape["enum"].as_array() {
-                    if !values.iter().any(|v| v.as_str() == Some(s)) {
-                        let set: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+                if let Some(values) = &shape.enum_values {
+                    if !values.iter().any(|v| v == s) {
                         out.push(Violation(format!(
-                            "Value '{s}' at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                            set.join(", ")
+                            "Value '{s}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                            path.render(),
+                            values.join(", ")
                         )));
                     }
                 }
             }
-            "integer" | "long" => {
+            ShapeKind::Integer | ShapeKind::Long => {
                 let n = value.as_i64().ok_or_else(mismatch)?;
-                if kind == "integer" && i32::try_from(n).is_err() {
+                if matches!(shape.kind, ShapeKind::Integer) && i32::try_from(n).is_err() {
                     return Err(mismatch());
                 }
-                if let Some(min) = shape["min"].as_i64() {
+                if let Some(min) = shape.min {
                     if n < min {
                         out.push(Violation(format!(
-                            "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+                            "Value '{n}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to {min}",
+                            path.render()
                         )));
                     }
                 }
-                if let Some(max) = shape["max"].as_i64() {
+                if let Some(max) = shape.max {
                     if n > max {
                         out.push(Violation(format!(
-                            "Value '{n}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+                            "Value '{n}' at '{}' failed to satisfy constraint: Member must have value less than or equal to {max}",
+                            path.render()
                         )));
                     }
                 }
             }
-            "double" | "float" => {
+            ShapeKind::Float => {
                 value.as_f64().ok_or_else(mismatch)?;
             }
-            "boolean" => {
+            ShapeKind::Boolean => {
                 value.as_bool().ok_or_else(mismatch)?;
             }
-            "timestamp" => {
+            ShapeKind::Timestamp => {
                 if !(value.is_number() || value.is_string()) {
                     return Err(mismatch());
                 }
             }
-            "blob" => {
+            ShapeKind::Blob => {
                 value.as_str().ok_or_else(mismatch)?;
             }
-            _ => {}
+            ShapeKind::Other => {}
         }
         Ok(())
     }
-
-    fn check_length(
-        &self,
-        shape: &Value,
-        len: usize,
-        value: &Value,
-        path: &str,
-        out: &mut Vec<Violation>,
-    ) {
-        let shown = render(value);
-        if let Some(min) = shape["min"].as_u64() {
-            if (len as u64) < min {
-                out.push(Violation(format!(
-                    "Value {shown} at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
-                )));
-            }
-        }
-        if let Some(max) = shape["max"].as_u64() {
-            if (len as u64) > max {
-                out.push(Violation(format!(
-                    "Value {shown} at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}"
-                )));
-            }
-        }
-    }
 }
 
-fn join(path: &str, member: &str) -> String {
-    if path.is_empty() {
-        member.to_string()
-    } else {
-        format!("{path}.{member}")
+fn check_length(
+    shape: &Shape,
+    len: usize,
+    value: &Value,
+    path: &Path<'_>,
+    out: &mut Vec<Violation>,
+) {
+    if let Some(min) = shape.min {
+        if (len as i64) < min {
+            out.push(Violation(format!(
+                "Value {} at '{}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
+                render(value),
+                path.render()
+            )));
+        }
     }
-}
-
-fn display_path(path: &str) -> &str {
-    if path.is_empty() {
-        "input"
-    } else {
-        path
+    if let Some(max) = shape.max {
+        if (len as i64) > max {
+            out.push(Violation(format!(
+                "Value {} at '{}' failed to satisfy constraint: Member must have length less than or equal to {max}",
+                render(value),
+                path.render()
+            )));
+        }
     }
 }
 
@@ -384,6 +511,30 @@ mod tests {
         let text = violations_message(&v);
         assert!(text.contains("Value null at 'logEvents.2.member.timestamp' failed to satisfy constraint: Member must not be null"), "{text}");
         assert!(text.contains("at 'logEvents.2.member.message' failed to satisfy constraint: Member must have length greater than or equal to 1"), "{text}");
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let model = logs();
+        let ok = "é".repeat(512);
+        let v = model
+            .validate(
+                "CreateLogStream",
+                &json!({"logGroupName": "g", "logStreamName": ok}),
+            )
+            .unwrap();
+        assert!(v.is_empty(), "{v:?}");
+        let long = "é".repeat(513);
+        let v = model
+            .validate(
+                "CreateLogStream",
+                &json!({"logGroupName": "g", "logStreamName": long}),
+            )
+            .unwrap();
+        assert_eq!(v.len(), 1);
+        assert!(v[0]
+            .0
+            .contains("Member must have length less than or equal to 512"));
     }
 
     #[test]
