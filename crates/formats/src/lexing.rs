@@ -104,6 +104,18 @@ pub fn parse_int(s: &str) -> Option<i64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
+    if digits.len() <= 18 {
+        // 18 digits cannot overflow an i64: no checked arithmetic needed.
+        let mut v: i64 = 0;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as i64;
+        }
+        return Some(if neg { -v } else { v });
+    }
     let mut v: i64 = 0;
     for &c in digits {
         let d = c.wrapping_sub(b'0');
@@ -390,6 +402,12 @@ mod tests {
     fn ints() {
         assert_eq!(parse_int("-12"), Some(-12));
         assert_eq!(parse_int("99999999999999999999"), None);
+        assert_eq!(parse_int("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int("9223372036854775808"), None);
+        assert_eq!(
+            parse_int("999999999999999999"),
+            Some(999_999_999_999_999_999)
+        );
         assert_eq!(parse_int("1a"), None);
         assert_eq!(parse_int("-"), None);
     }
