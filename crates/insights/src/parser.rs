@@ -1097,8 +1097,7 @@ pub fn compile_regex(pattern: &str, flags: &str, start: usize, end: usize) -> PR
             let detail = e.to_string();
             let last = detail
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .last()
+                .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .trim()
                 .to_string();

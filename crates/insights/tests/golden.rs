@@ -41,7 +41,7 @@ struct Case {
 fn read_case(text: &str) -> Result<Case, String> {
     let mut case = Case::default();
     let mut current: Option<(String, String)> = None;
-    let mut finish = |case: &mut Case, section: Option<(String, String)>| -> Result<(), String> {
+    let finish = |case: &mut Case, section: Option<(String, String)>| -> Result<(), String> {
         let Some((name, body)) = section else {
             return Ok(());
         };

@@ -1,0 +1,315 @@
+//! Property tests: the parser never panics and reports offsets inside the
+//! query; stats agree with an independent computation; results do not
+//! depend on the order events arrive in.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use watchtrail_insights::{parse, Event, ExecutionContext, QueryOutput};
+
+const BASE_MS: i64 = 1_700_000_000_000;
+
+/// Fragments of the grammar, so random queries reach deep parser states
+/// instead of failing on the first character.
+const VOCABULARY: &[&str] = &[
+    "fields",
+    "filter",
+    "stats",
+    "sort",
+    "limit",
+    "parse",
+    "dedup",
+    "display",
+    "by",
+    "as",
+    "and",
+    "or",
+    "not",
+    "in",
+    "like",
+    "desc",
+    "asc",
+    "SOURCE",
+    "logGroups",
+    "namePrefix",
+    "unmask",
+    "filterIndex",
+    "|",
+    ",",
+    "(",
+    ")",
+    "[",
+    "]",
+    "=",
+    "!=",
+    "<",
+    ">=",
+    "=~",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "^",
+    ":",
+    "#",
+    "\n",
+    "@message",
+    "@timestamp",
+    "a.b.0",
+    "`x y`",
+    "\"str\"",
+    "'s'",
+    "/re(?<n>x)/",
+    "/",
+    "5m",
+    "1.5",
+    "42",
+    "0",
+    "100001",
+    "count(*)",
+    "count",
+    "sum",
+    "pct",
+    "bin",
+    "bin(5m)",
+    "strlen",
+    "regexReplace",
+    "datefloor",
+    "\"*=*\"",
+    "é",
+    "\\",
+    "`",
+    "\"",
+    "multi",
+    "logfmt",
+];
+
+fn token_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(VOCABULARY), 0..24).prop_map(|t| t.join(" "))
+}
+
+fn check_error_offsets(text: &str) {
+    if let Err(e) = parse(text) {
+        let len = text.chars().count();
+        assert!(
+            e.start <= e.end && e.end <= len,
+            "offsets {}..{} outside 0..{len} for {text:?}",
+            e.start,
+            e.end
+        );
+        assert!(!e.message.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parse_never_panics_on_arbitrary_text(text in any::<String>()) {
+        check_error_offsets(&text);
+    }
+
+    #[test]
+    fn parse_never_panics_on_token_soup(text in token_soup()) {
+        check_error_offsets(&text);
+    }
+
+    #[test]
+    fn valid_soup_queries_execute_without_panicking(text in token_soup(), messages in prop::collection::vec(message(), 0..8)) {
+        if let Ok(query) = parse(&text) {
+            let mut run = query.execute(ExecutionContext::unbounded(BASE_MS));
+            for (i, m) in messages.iter().enumerate() {
+                run.push(&event(i, BASE_MS + i as i64, m));
+            }
+            let _ = run.finish();
+        }
+    }
+}
+
+fn message() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        (0i64..5, -50i64..50).prop_map(|(k, v)| format!(r#"{{"k":"k{k}","v":{v},"x":"1.5"}}"#)),
+        Just("REPORT RequestId: 8f5d3a3c-1d2e-4c1b-9a39-1f1e2d3c4b5a\tDuration: 1.5 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t".to_string()),
+        Just("2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 100 1418530010 1418530070 REJECT OK".to_string()),
+    ]
+}
+
+fn event(i: usize, ts: i64, message: &str) -> Event<'_> {
+    Event {
+        timestamp_ms: ts,
+        ingestion_time_ms: ts,
+        message,
+        log_stream: "s",
+        log_group: "g",
+        ptr: format!("p{i}"),
+    }
+}
+
+/// The value of `v` in a generated event: an integer, a decimal, text that
+/// is not a number, or absent.
+#[derive(Debug, Clone)]
+enum Sample {
+    Int(i64),
+    Decimal(i64),
+    Text,
+    Missing,
+}
+
+fn sample() -> impl Strategy<Value = (u8, Sample)> {
+    let v = prop_oneof![
+        (-1_000_000i64..1_000_000).prop_map(Sample::Int),
+        (-100_000i64..100_000).prop_map(Sample::Decimal),
+        Just(Sample::Text),
+        Just(Sample::Missing),
+    ];
+    (0u8..6, v)
+}
+
+fn json_of(key: u8, v: &Sample) -> String {
+    match v {
+        Sample::Int(i) => format!(r#"{{"k":"key{key}","v":{i}}}"#),
+        // Decimals in quarters are exact in binary, so sums do not depend
+        // on the order they are added in.
+        Sample::Decimal(q) => format!(r#"{{"k":"key{key}","v":{}}}"#, *q as f64 / 4.0),
+        Sample::Text => format!(r#"{{"k":"key{key}","v":"n/a"}}"#),
+        Sample::Missing => format!(r#"{{"k":"key{key}"}}"#),
+    }
+}
+
+fn run(query: &str, messages: &[String]) -> QueryOutput {
+    let query = parse(query).unwrap();
+    let mut run = query.execute(ExecutionContext::unbounded(BASE_MS));
+    for (i, m) in messages.iter().enumerate() {
+        run.push(&event(i, BASE_MS + i as i64, m));
+    }
+    run.finish()
+}
+
+fn field<'a>(row: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    row.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+#[derive(Default, Debug)]
+struct Expected {
+    count: u64,
+    count_v: u64,
+    sum: f64,
+    numeric: u64,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// stats count/sum/avg by key against a plain fold over the samples.
+    #[test]
+    fn stats_match_independent_fold(samples in prop::collection::vec(sample(), 0..200)) {
+        let messages: Vec<String> = samples.iter().map(|(k, v)| json_of(*k, v)).collect();
+        let out = run("stats count(*) as c, count(v) as cv, sum(v) as s, avg(v) as a by k", &messages);
+
+        let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
+        for (k, v) in &samples {
+            let e = expected.entry(format!("key{k}")).or_default();
+            e.count += 1;
+            let number = match v {
+                Sample::Int(i) => Some(*i as f64),
+                Sample::Decimal(q) => Some(*q as f64 / 4.0),
+                Sample::Text => None,
+                Sample::Missing => None,
+            };
+            if !matches!(v, Sample::Missing) {
+                e.count_v += 1;
+            }
+            if let Some(n) = number {
+                e.sum += n;
+                e.numeric += 1;
+            }
+        }
+
+        prop_assert_eq!(out.rows.len(), expected.len());
+        let keys: Vec<&str> = out.rows.iter().map(|r| field(r, "k").unwrap()).collect();
+        let expected_keys: Vec<&str> = expected.keys().map(String::as_str).collect();
+        prop_assert_eq!(keys, expected_keys, "groups come out in key order");
+        for row in &out.rows {
+            let e = &expected[field(row, "k").unwrap()];
+            let (count, count_v) = (e.count.to_string(), e.count_v.to_string());
+            prop_assert_eq!(field(row, "c"), Some(count.as_str()));
+            prop_assert_eq!(field(row, "cv"), Some(count_v.as_str()));
+            if e.numeric == 0 {
+                prop_assert_eq!(field(row, "s"), None);
+                prop_assert_eq!(field(row, "a"), None);
+            } else {
+                let s: f64 = field(row, "s").unwrap().parse().unwrap();
+                prop_assert!((s - e.sum).abs() <= 1e-9 * e.sum.abs().max(1.0), "sum {} vs {}", s, e.sum);
+                let a: f64 = field(row, "a").unwrap().parse().unwrap();
+                let ea = e.sum / e.numeric as f64;
+                prop_assert!((a - ea).abs() <= 1e-9 * ea.abs().max(1.0), "avg {} vs {}", a, ea);
+            }
+        }
+        prop_assert_eq!(out.records_scanned, samples.len() as u64);
+        prop_assert_eq!(out.records_matched, samples.len() as u64);
+    }
+
+    /// Stats results do not depend on the order events are pushed in.
+    #[test]
+    fn stats_are_order_independent(samples in prop::collection::vec(sample(), 0..100), seed in any::<u64>()) {
+        let messages: Vec<String> = samples.iter().map(|(k, v)| json_of(*k, v)).collect();
+        let query = parse("stats count(*) as c, sum(v) as s, min(v) as lo, max(v) as hi, count_distinct(v) as d by k").unwrap();
+        let mut forward = query.execute(ExecutionContext::unbounded(BASE_MS));
+        for (i, m) in messages.iter().enumerate() {
+            forward.push(&event(i, BASE_MS, m));
+        }
+        let mut order: Vec<usize> = (0..messages.len()).collect();
+        let mut state = seed | 1;
+        for i in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut shuffled = query.execute(ExecutionContext::unbounded(BASE_MS));
+        for &i in &order {
+            shuffled.push(&event(i, BASE_MS, &messages[i]));
+        }
+        prop_assert_eq!(forward.finish(), shuffled.finish());
+    }
+
+    /// Keeping only the top rows while scanning gives the same answer as
+    /// sorting everything at the end.
+    #[test]
+    fn top_rows_survive_pruning(values in prop::collection::vec(-500i64..500, 1100..1500), limit in 1usize..20) {
+        let messages: Vec<String> = values.iter().map(|v| format!(r#"{{"n":{v}}}"#)).collect();
+        let out = run(&format!("fields n | sort n desc | limit {limit}"), &messages);
+        let mut expected: Vec<(i64, usize)> = values.iter().copied().enumerate().map(|(i, v)| (v, i)).collect();
+        // Descending by value, ties in arrival order.
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        expected.truncate(limit);
+        let actual: Vec<(String, String)> = out.rows.iter().map(|r| (field(r, "n").unwrap().to_string(), field(r, "@ptr").unwrap().to_string())).collect();
+        let expected: Vec<(String, String)> = expected.iter().map(|(v, i)| (v.to_string(), format!("p{i}"))).collect();
+        prop_assert_eq!(actual, expected);
+
+        // Default order (@timestamp desc) prunes too.
+        let out = run(&format!("fields n | limit {limit}"), &messages);
+        let ptrs: Vec<String> = out.rows.iter().map(|r| field(r, "@ptr").unwrap().to_string()).collect();
+        let expected: Vec<String> = (0..values.len()).rev().take(limit).map(|i| format!("p{i}")).collect();
+        prop_assert_eq!(ptrs, expected);
+    }
+}
+
+#[test]
+fn partial_results_grow_as_events_arrive() {
+    let query = parse("stats count(*) as n").unwrap();
+    let mut run = query.execute(ExecutionContext::unbounded(BASE_MS));
+    assert!(run.partial().rows.is_empty());
+    run.push(&event(0, BASE_MS, "a"));
+    assert_eq!(
+        run.partial().rows,
+        vec![vec![("n".to_string(), "1".to_string())]]
+    );
+    run.push(&event(1, BASE_MS, "b"));
+    assert_eq!(
+        run.finish().rows,
+        vec![vec![("n".to_string(), "2".to_string())]]
+    );
+}
