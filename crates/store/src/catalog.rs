@@ -927,6 +927,17 @@ mod tests {
             names(c.list_groups(&scope(), None, None, 1).await.unwrap()),
             vec!["a"]
         );
+        // Prefixes are case-sensitive and '%' is literal.
+        assert!(c
+            .list_groups(&scope(), Some("A"), None, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(c
+            .list_groups(&scope(), Some("%"), None, 10)
+            .await
+            .unwrap()
+            .is_empty());
 
         let u = c
             .update_group(&scope(), "a", LogGroupChange::SetRetention(Some(7)))
