@@ -293,25 +293,6 @@ fn parse_header(line: &str) -> Option<Vec<Column>> {
 
 /// Writes a record back in the given column order (the inverse of parsing),
 /// used by the round-trip tests and the benchmark generator.
-#[cfg(test)]
-mod tests {
-    use super::space_or_end;
-
-    #[test]
-    fn space_scan_matches_a_byte_loop() {
-        let text = b"ab cdefghijklm nopq  r stuvwxyz0123456789 ";
-        for from in 0..text.len() {
-            for end in from..=text.len() {
-                let slice = &text[..end];
-                let want = (from..slice.len())
-                    .find(|&i| slice[i] == b' ')
-                    .unwrap_or(slice.len());
-                assert_eq!(space_or_end(slice, from), want, "{from} {end}");
-            }
-        }
-    }
-}
-
 pub fn format_record(headers: &[&str], record: &Record<'_>, out: &mut String) {
     use std::fmt::Write;
     for (i, h) in headers.iter().enumerate() {
@@ -330,6 +311,25 @@ pub fn format_record(headers: &[&str], record: &Record<'_>, out: &mut String) {
             }
             Some(v) => {
                 let _ = write!(out, "{v}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::space_or_end;
+
+    #[test]
+    fn space_scan_matches_a_byte_loop() {
+        let text = b"ab cdefghijklm nopq  r stuvwxyz0123456789 ";
+        for from in 0..text.len() {
+            for end in from..=text.len() {
+                let slice = &text[..end];
+                let want = (from..slice.len())
+                    .find(|&i| slice[i] == b' ')
+                    .unwrap_or(slice.len());
+                assert_eq!(space_or_end(slice, from), want, "{from} {end}");
             }
         }
     }
