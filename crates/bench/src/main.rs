@@ -48,6 +48,15 @@ enum Bench {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Writes deterministic gzipped VPC Flow Logs (default v2 format) in AWS's S3 delivery layout,
+    /// for timing `watchtrail import` against the cost of just reading and decompressing them.
+    GenFlowLogs {
+        #[arg(long)]
+        out: PathBuf,
+        /// Total compressed size to write, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        mib: u64,
+    },
 }
 
 /// xorshift64*: deterministic across runs and platforms.
@@ -64,7 +73,13 @@ impl Generator {
     /// An application log line of exactly `len` bytes.
     fn message(&mut self, len: usize) -> String {
         const LEVELS: [&str; 4] = ["INFO", "INFO", "WARN", "ERROR"];
-        const PATHS: [&str; 5] = ["/api/v1/orders", "/api/v1/users", "/health", "/api/v2/search", "/static/app.js"];
+        const PATHS: [&str; 5] = [
+            "/api/v1/orders",
+            "/api/v1/users",
+            "/health",
+            "/api/v2/search",
+            "/static/app.js",
+        ];
         let r = self.next();
         let mut line = format!(
             "{} req={:016x} method=GET path={} status={} latency_ms={} user=u{} ",
@@ -93,7 +108,10 @@ fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
         "POST",
         host,
         "/",
-        &[("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)],
+        &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target),
+        ],
         &body,
         KEY,
         SECRET,
@@ -101,7 +119,10 @@ fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
         "logs",
         chrono::Utc::now(),
     );
-    PreparedRequest { headers, body: Bytes::from(body) }
+    PreparedRequest {
+        headers,
+        body: Bytes::from(body),
+    }
 }
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
@@ -111,7 +132,9 @@ async fn send(client: &HttpClient, host: &str, request: &PreparedRequest) -> any
     for (k, v) in &request.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
-    let response = client.request(builder.body(Full::new(request.body.clone()))?).await?;
+    let response = client
+        .request(builder.body(Full::new(request.body.clone()))?)
+        .await?;
     let status = response.status();
     let body = response.into_body().collect().await?.to_bytes();
     if !status.is_success() {
@@ -138,9 +161,17 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 /// The hardware ceiling: the same bytes appended with one fdatasync per batch, from one writer.
-fn raw_disk_ceiling(dir: &std::path::Path, batch_bytes: usize, seconds: f64) -> anyhow::Result<f64> {
+fn raw_disk_ceiling(
+    dir: &std::path::Path,
+    batch_bytes: usize,
+    seconds: f64,
+) -> anyhow::Result<f64> {
     let path = dir.join("raw-disk-peer.bin");
-    let mut file = std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(&path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&path)?;
     let chunk = vec![b'x'; batch_bytes];
     let started = Instant::now();
     let mut batches = 0u64;
@@ -154,10 +185,81 @@ fn raw_disk_ceiling(dir: &std::path::Path, batch_bytes: usize, seconds: f64) -> 
     Ok(rate)
 }
 
+/// One flow-log file per 5-minute window per ENI, as AWS delivers them.
+fn generate_flow_logs(out: &std::path::Path, mib: u64) -> anyhow::Result<()> {
+    let mut generator = Generator(0xf10_0f_1095);
+    let dir = out.join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/20");
+    std::fs::create_dir_all(&dir)?;
+    let target = mib << 20;
+    let mut written = 0u64;
+    let mut window = 1_795_000_000u64; // 2026-11-18, within retention-free groups
+    let mut file_no = 0;
+    while written < target {
+        let eni = format!("eni-{:017x}", generator.next() % 64);
+        let path = dir.join(format!(
+            "123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_{window}_{file_no:06}.log.gz"
+        ));
+        let file = std::fs::File::create(&path)?;
+        let mut gz = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(file),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")?;
+        for _ in 0..200_000 {
+            let r = generator.next();
+            let start = window + (r % 300);
+            writeln!(
+                gz,
+                "2 123456789012 {eni} 10.{}.{}.{} {}.{}.{}.{} {} {} {} {} {} {start} {} {} OK",
+                (r >> 8) % 256,
+                (r >> 16) % 256,
+                (r >> 24) % 256,
+                [10, 172, 52, 203][((r >> 32) % 4) as usize],
+                (r >> 34) % 256,
+                (r >> 42) % 256,
+                (r >> 50) % 256,
+                [443, 80, 22, 3389, 53, 49152 + (r >> 20) % 16000][((r >> 12) % 6) as usize],
+                1024 + (r >> 28) % 60000,
+                [6, 17, 1][((r >> 40) % 3) as usize],
+                1 + (r >> 44) % 500,
+                40 + (r >> 36) % 1_000_000,
+                start + 60,
+                if (r >> 60) % 5 == 0 {
+                    "REJECT"
+                } else {
+                    "ACCEPT"
+                },
+            )?;
+        }
+        gz.finish()?.flush()?;
+        written += std::fs::metadata(&path)?.len();
+        window += 300;
+        file_no += 1;
+    }
+    println!(
+        "wrote {file_no} files, {:.1} MiB compressed, under {}",
+        written as f64 / (1 << 20) as f64,
+        out.display()
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let Bench::Ingest { server, clients, batch, event_bytes, seconds, data } = Cli::parse().command;
-    let data = data.unwrap_or_else(|| std::env::temp_dir().join(format!("watchtrail-bench-{}", std::process::id())));
+    let (server, clients, batch, event_bytes, seconds, data) = match Cli::parse().command {
+        Bench::GenFlowLogs { out, mib } => return generate_flow_logs(&out, mib),
+        Bench::Ingest {
+            server,
+            clients,
+            batch,
+            event_bytes,
+            seconds,
+            data,
+        } => (server, clients, batch, event_bytes, seconds, data),
+    };
+    let data = data.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("watchtrail-bench-{}", std::process::id()))
+    });
     let _ = std::fs::remove_dir_all(&data);
     let mut child = Command::new(&server)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -172,7 +274,9 @@ async fn main() -> anyhow::Result<()> {
     let pid = child.id();
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let host = loop {
-        let line = lines.next().ok_or_else(|| anyhow::anyhow!("server exited"))??;
+        let line = lines
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("server exited"))??;
         if let Some(rest) = line.strip_prefix("watchtrail listening on http://") {
             break rest.trim().to_string();
         }
@@ -180,7 +284,16 @@ async fn main() -> anyhow::Result<()> {
     std::thread::spawn(move || for _ in lines {});
 
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    send(&client, &host, &signed(&host, "Logs_20140328.CreateLogGroup", br#"{"logGroupName":"bench"}"#.to_vec())).await?;
+    send(
+        &client,
+        &host,
+        &signed(
+            &host,
+            "Logs_20140328.CreateLogGroup",
+            br#"{"logGroupName":"bench"}"#.to_vec(),
+        ),
+    )
+    .await?;
     let mut generator = Generator(0x5eed_0f_1095);
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut per_client: Vec<Vec<PreparedRequest>> = Vec::new();
@@ -188,7 +301,12 @@ async fn main() -> anyhow::Result<()> {
     for c in 0..clients {
         let stream = format!("client-{c}");
         let create = format!(r#"{{"logGroupName":"bench","logStreamName":"{stream}"}}"#);
-        send(&client, &host, &signed(&host, "Logs_20140328.CreateLogStream", create.into_bytes())).await?;
+        send(
+            &client,
+            &host,
+            &signed(&host, "Logs_20140328.CreateLogStream", create.into_bytes()),
+        )
+        .await?;
         let mut prepared = Vec::new();
         for _ in 0..4 {
             let events: Vec<serde_json::Value> = (0..batch)
@@ -231,12 +349,17 @@ async fn main() -> anyhow::Result<()> {
     let cpu = cpu_seconds(pid).unwrap_or(0.0) - cpu_before;
     let rss = rss_peak_kib(pid).unwrap_or(0);
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    let pct = |p: f64| {
+        latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64()
+            * 1000.0
+    };
     let events = latencies.len() * batch;
     let events_per_s = events as f64 / elapsed;
     let mb_per_s = events_per_s * event_bytes as f64 / 1e6;
 
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
     let _ = child.wait();
     let disk_batches_per_s = raw_disk_ceiling(&data, batch_bytes, 5.0)?;
     let _ = std::fs::remove_dir_all(&data);
@@ -245,7 +368,11 @@ async fn main() -> anyhow::Result<()> {
     println!("  requests           {}", latencies.len());
     println!("  events/s           {events_per_s:.0}");
     println!("  payload MB/s       {mb_per_s:.1}");
-    println!("  latency p50 / p99  {:.1} ms / {:.1} ms", pct(0.50), pct(0.99));
+    println!(
+        "  latency p50 / p99  {:.1} ms / {:.1} ms",
+        pct(0.50),
+        pct(0.99)
+    );
     println!("  server peak RSS    {:.0} MiB", rss as f64 / 1024.0);
     println!("  server CPU         {:.2} cores", cpu / elapsed);
     println!("  peer: raw append+fdatasync of the same {batch_bytes}-byte bodies: {disk_batches_per_s:.0} batches/s");
