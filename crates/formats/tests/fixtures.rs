@@ -1181,3 +1181,79 @@ fn detection_says_unsure_for_mixed_or_ambiguous_samples() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A bad line yields a reason and leaves the parser able to read the next line.
+#[test]
+fn malformed_lines_are_not_fatal() {
+    let cases: &[(FormatKind, &str)] = &[
+        (FormatKind::VpcFlow, "vpc_flow_v5.log"),
+        (FormatKind::CloudFront, "cloudfront.log"),
+        (FormatKind::Alb, "alb.log"),
+        (FormatKind::S3Access, "s3_access.log"),
+        (FormatKind::Waf, "waf.log"),
+        // (In a MySQL slow log any line after a header is a statement, so it has no garbage.)
+        (FormatKind::RdsPostgres, "rds_postgres.log"),
+    ];
+    for (kind, name) in cases {
+        let text = fixture(name);
+        let mut parser = LineParser::new(*kind);
+        let mut good = 0;
+        for line in text.lines() {
+            match parser.parse_line("\u{1}garbage \"unterminated [") {
+                LineOutcome::Malformed { reason } => assert!(!reason.is_empty()),
+                LineOutcome::Header => {}
+                other => panic!("{kind}: garbage parsed as {other:?}"),
+            }
+            match parser.parse_line(line) {
+                LineOutcome::Record(_) => good += 1,
+                LineOutcome::Header => {}
+                LineOutcome::Malformed { reason } => panic!("{kind} {name}: {reason}: {line}"),
+            }
+        }
+        assert!(good > 0, "{name}");
+    }
+}
+
+#[test]
+fn vpc_flow_header_with_a_field_newer_than_this_crate() {
+    let mut p = LineParser::new(FormatKind::VpcFlow);
+    assert_eq!(
+        p.parse_line("version interface-id srcaddr encryption-status log-status"),
+        LineOutcome::Header
+    );
+    let r = p
+        .parse_line("9 eni-1 10.0.0.1 1 OK")
+        .record()
+        .unwrap()
+        .into_owned();
+    check(
+        &r,
+        &[
+            ("version", i(9)),
+            ("encryptionStatus", s("1")),
+            ("srcAddr", ip("10.0.0.1")),
+        ],
+    );
+}
+
+#[test]
+fn truncated_and_extra_fields_are_malformed() {
+    let mut p = LineParser::new(FormatKind::VpcFlow);
+    for line in [
+        "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT",
+        "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK extra",
+        "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ALLOW OK",
+        "2 123456789010 eni-1 300.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+    ] {
+        assert!(matches!(p.parse_line(line), LineOutcome::Malformed { .. }), "{line}");
+    }
+    let mut alb = LineParser::new(FormatKind::Alb);
+    assert!(matches!(
+        alb.parse_line("http 2018-07-02T22:23:00.186641Z app/x/1 192.168.131.39:2817"),
+        LineOutcome::Malformed { .. }
+    ));
+    assert!(matches!(
+        alb.parse_line("http 2018-07-02T22:23:00.186641Z app/x/1 1.2.3.4:1 - 0.0 0.0 0.0 200 - 1 2 \"GET / HTTP/1.1"),
+        LineOutcome::Malformed { .. }
+    ));
+}
