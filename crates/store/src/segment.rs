@@ -640,6 +640,36 @@ mod tests {
         assert_eq!(part.chunks[0].len(), ROW_GROUP_ROWS);
     }
 
+    /// The remote path (no local fsync, only `head`) against an in-memory object store.
+    #[tokio::test]
+    async fn roundtrip_through_a_non_local_object_store() {
+        let mem: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let f = SegmentFiles::with_store(mem.clone(), None, 64 << 20);
+        let evs = events(100);
+        let refs: Vec<&MemEvent> = evs.iter().collect();
+        let (bytes, mut meta) = encode_segment(4, &refs).unwrap();
+        f.put(&meta, bytes.clone()).await.unwrap();
+        meta.id = 8;
+        let loaded = f.load(&meta, None, None).await.unwrap();
+        assert_eq!(loaded.chunks.iter().map(|c| c.len()).sum::<usize>(), 100);
+        // A different object under the same name is detected by the checksum.
+        let mut tampered = bytes.to_vec();
+        tampered[20] ^= 1;
+        mem.put(
+            &ObjectPath::from(meta.path.as_str()),
+            PutPayload::from(tampered),
+        )
+        .await
+        .unwrap();
+        f.forget(meta.id);
+        assert!(matches!(
+            f.load(&meta, None, None).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        f.delete(&meta.path).await.unwrap();
+        f.delete(&meta.path).await.unwrap(); // deleting twice is fine
+    }
+
     #[tokio::test]
     async fn flipped_byte_is_corrupt_and_never_served() {
         let dir = tempfile::tempdir().unwrap();
