@@ -112,7 +112,11 @@ pub struct NamedExpr {
 
 #[derive(Debug, Clone)]
 pub struct StatsStage {
+    /// Every aggregation call, each filling the column `name`.
     pub aggregations: Vec<Aggregation>,
+    /// The output columns: a bare aggregation's own column, or an
+    /// expression over aggregation columns (`sum(a) / count(*)`).
+    pub outputs: Vec<NamedExpr>,
     pub group_by: Vec<NamedExpr>,
 }
 

@@ -153,7 +153,7 @@ impl Execution {
                     unreachable!()
                 };
                 index += 1;
-                acc.rows(stage)
+                acc.rows(stage, &env)
             }
         };
         for command in &plan.commands[index..] {
@@ -166,7 +166,7 @@ impl Execution {
                     for row in &rows {
                         acc.add(stage, row, &env);
                     }
-                    rows = acc.rows(stage);
+                    rows = acc.rows(stage, &env);
                 }
                 streaming => rows.retain_mut(|row| apply_streaming(streaming, row, &env)),
             }
@@ -302,20 +302,9 @@ fn dedup(rows: &mut Vec<Row>, keys: &[Expr], env: &EvalEnv) {
 
 fn render_row(plan: &QueryPlan, row: &Row) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    match &plan.columns {
-        Some(columns) => {
-            for name in columns {
-                if let Some(v) = row.get(name).render() {
-                    out.push((name.clone(), v));
-                }
-            }
-        }
-        None => {
-            for (name, value) in &row.fields {
-                if let Some(v) = value.render() {
-                    out.push((name.clone(), v));
-                }
-            }
+    for name in &plan.columns {
+        if let Some(v) = row.get(name).render() {
+            out.push((name.clone(), v));
         }
     }
     if !plan.aggregated {

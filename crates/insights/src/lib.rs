@@ -138,8 +138,8 @@ pub struct QueryOutput {
 #[derive(Debug)]
 pub(crate) struct QueryPlan {
     pub commands: Vec<Command>,
-    /// Output columns; `None` shows every field of the row.
-    pub columns: Option<Vec<String>>,
+    /// Output columns, before `@ptr`.
+    pub columns: Vec<String>,
     pub aggregated: bool,
     pub has_sort: bool,
 }
@@ -167,10 +167,10 @@ impl Query {
         self.plan.aggregated
     }
 
-    /// The columns the query displays, when they are fixed by `fields`,
-    /// `display` or `stats`.
-    pub fn columns(&self) -> Option<&[String]> {
-        self.plan.columns.as_deref()
+    /// The columns the query displays (rows leave out the ones they lack),
+    /// not counting the `@ptr` of non-aggregated rows.
+    pub fn columns(&self) -> &[String] {
+        &self.plan.columns
     }
 
     pub fn execute(&self, ctx: ExecutionContext) -> Execution {
@@ -209,7 +209,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
             Command::Stats(stage) => {
                 aggregated = true;
                 let mut cols: Vec<String> = stage.group_by.iter().map(|g| g.name.clone()).collect();
-                cols.extend(stage.aggregations.iter().map(|a| a.name.clone()));
+                cols.extend(stage.outputs.iter().map(|o| o.name.clone()));
                 columns = Some(cols);
                 display = None;
             }
@@ -222,7 +222,11 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         source: parsed.source,
         plan: Arc::new(QueryPlan {
             commands: parsed.commands,
-            columns: display.or(columns),
+            // Without fields, display or stats, Logs Insights shows the
+            // timestamp and the raw message.
+            columns: display
+                .or(columns)
+                .unwrap_or_else(|| vec!["@timestamp".to_string(), "@message".to_string()]),
             aggregated,
             has_sort,
         }),

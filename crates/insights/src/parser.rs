@@ -50,6 +50,11 @@ pub struct QueryParser<'a> {
     /// may read.
     first_stats_outputs: Vec<String>,
     in_stats: bool,
+    /// True while parsing a stats output expression outside any
+    /// aggregation's arguments: the only place aggregations may appear.
+    aggregation_allowed: bool,
+    /// Aggregations of the stats command being parsed.
+    pending_aggregations: Vec<Aggregation>,
     /// Field references of the command being parsed, with their spans.
     field_refs: Vec<(String, usize, usize)>,
     period_allowed: bool,
@@ -69,6 +74,8 @@ impl<'a> QueryParser<'a> {
             stats_seen: 0,
             first_stats_outputs: Vec::new(),
             in_stats: false,
+            aggregation_allowed: false,
+            pending_aggregations: Vec::new(),
             field_refs: Vec::new(),
             period_allowed: false,
             regex_allowed: false,
@@ -372,14 +379,42 @@ impl<'a> QueryParser<'a> {
             ));
         }
         self.in_stats = true;
-        let mut aggregations = Vec::new();
+        self.pending_aggregations.clear();
+        let mut outputs = Vec::new();
         loop {
-            aggregations.push(self.parse_aggregation()?);
+            let start = self.peek()?.start;
+            let first = self.pending_aggregations.len();
+            self.aggregation_allowed = true;
+            let expr = self.parse_expr();
+            self.aggregation_allowed = false;
+            let expr = expr?;
+            let end = self.pos;
+            if self.pending_aggregations.len() == first {
+                return Err(ParseFailure::new(
+                    "stats expects an aggregation such as count(*), sum(x) or avg(x)",
+                    start,
+                    end.max(start + 1),
+                ));
+            }
+            let name = self.parse_alias()?.unwrap_or_else(|| self.text(start, end));
+            let single = matches!(&expr, Expr::Field(f) if *f == hidden_aggregation_name(first))
+                && self.pending_aggregations.len() == first + 1;
+            if single {
+                // A bare aggregation is its own output column.
+                self.pending_aggregations[first].name = name.clone();
+                outputs.push(NamedExpr {
+                    expr: Expr::Field(name.clone()),
+                    name,
+                });
+            } else {
+                outputs.push(NamedExpr { expr, name });
+            }
             if self.peek()?.kind != TokenKind::Comma {
                 break;
             }
             self.bump()?;
         }
+        let aggregations = std::mem::take(&mut self.pending_aggregations);
         let mut group_by = Vec::new();
         if self.eat_keyword("by")? {
             group_by = self.parse_named_list()?;
@@ -397,32 +432,19 @@ impl<'a> QueryParser<'a> {
             }
         }
         self.stats_seen += 1;
-        let mut outputs: Vec<String> = group_by.iter().map(|g| g.name.clone()).collect();
-        outputs.extend(aggregations.iter().map(|a| a.name.clone()));
-        self.first_stats_outputs = outputs;
+        let mut names: Vec<String> = group_by.iter().map(|g| g.name.clone()).collect();
+        names.extend(outputs.iter().map(|o| o.name.clone()));
+        self.first_stats_outputs = names;
         Ok(Command::Stats(StatsStage {
             aggregations,
+            outputs,
             group_by,
         }))
     }
 
-    fn parse_aggregation(&mut self) -> PResult<Aggregation> {
-        let t = self.bump()?;
-        let kind = match &t.kind {
-            TokenKind::Name {
-                text,
-                quoted: false,
-            } => AggregateKind::from_name(text),
-            _ => None,
-        };
-        let Some(mut kind) = kind else {
-            return Err(ParseFailure::new(
-                "stats expects an aggregation such as count(*), sum(x) or avg(x)",
-                t.start,
-                t.end,
-            ));
-        };
-        self.expect(TokenKind::LParen, "'(' after the aggregation name")?;
+    /// The arguments of an aggregation whose name and `(` were consumed;
+    /// returns a reference to its (hidden) result column.
+    fn parse_aggregation_call(&mut self, mut kind: AggregateKind) -> PResult<Expr> {
         let mut arg = None;
         let mut percentile = 0.0;
         let next = self.peek()?;
@@ -449,17 +471,15 @@ impl<'a> QueryParser<'a> {
                 };
             }
         }
-        let close = self.expect(TokenKind::RParen, "')'")?;
-        let end = close.end;
-        let name = self
-            .parse_alias()?
-            .unwrap_or_else(|| self.text(t.start, end));
-        Ok(Aggregation {
+        self.expect(TokenKind::RParen, "')'")?;
+        let name = hidden_aggregation_name(self.pending_aggregations.len());
+        self.pending_aggregations.push(Aggregation {
             kind,
             arg,
             percentile,
-            name,
-        })
+            name: name.clone(),
+        });
+        Ok(Expr::Field(name))
     }
 
     fn parse_parse(&mut self) -> PResult<Command> {
@@ -754,7 +774,7 @@ impl<'a> QueryParser<'a> {
         }
         if t.kind == TokenKind::RegexMatch {
             self.bump()?;
-            let pattern = self.parse_like_pattern(true)?;
+            let pattern = self.parse_like_pattern()?;
             return Ok(Expr::Like {
                 expr: Box::new(left),
                 pattern,
@@ -775,7 +795,7 @@ impl<'a> QueryParser<'a> {
         }
         if t.is_keyword("like") {
             self.bump()?;
-            let pattern = self.parse_like_pattern(false)?;
+            let pattern = self.parse_like_pattern()?;
             return Ok(Expr::Like {
                 expr: Box::new(left),
                 pattern,
@@ -805,9 +825,9 @@ impl<'a> QueryParser<'a> {
         Ok(left)
     }
 
-    /// `like "text"` is a substring test; `=~ "text"` treats the string as a
-    /// regex; either accepts a `/regex/` literal.
-    fn parse_like_pattern(&mut self, string_is_regex: bool) -> PResult<LikePattern> {
+    /// `like` and `=~` are synonyms: a quoted string is a substring test, a
+    /// `/regex/` literal a regex search.
+    fn parse_like_pattern(&mut self) -> PResult<LikePattern> {
         let t = self.peek()?;
         match t.kind {
             TokenKind::Slash => {
@@ -822,11 +842,7 @@ impl<'a> QueryParser<'a> {
             }
             TokenKind::Str(s) => {
                 self.bump()?;
-                if string_is_regex {
-                    Ok(LikePattern::Regex(compile_regex(&s, "", t.start, t.end)?))
-                } else {
-                    Ok(LikePattern::Substring(s))
-                }
+                Ok(LikePattern::Substring(s))
             }
             _ => Err(unexpected(self.lexer.source(), &t, "a string or a /regex/")),
         }
@@ -964,10 +980,16 @@ impl<'a> QueryParser<'a> {
 
     fn parse_call(&mut self, name_token: &Token, name: &str) -> PResult<Expr> {
         self.bump()?; // (
-        if AggregateKind::from_name(name).is_some() {
+        if let Some(kind) = AggregateKind::from_name(name) {
+            if self.aggregation_allowed {
+                self.aggregation_allowed = false;
+                let call = self.parse_aggregation_call(kind);
+                self.aggregation_allowed = true;
+                return call;
+            }
             if self.in_stats && self.stats_seen == 0 {
                 return Err(ParseFailure::new(
-                    "aggregation functions cannot be nested inside other expressions",
+                    "an aggregation cannot be used here: not inside another aggregation and not in by",
                     name_token.start,
                     name_token.end,
                 ));
@@ -1072,6 +1094,12 @@ impl<'a> QueryParser<'a> {
         }
         Ok(Expr::Call { function, args })
     }
+}
+
+/// Column name for an aggregation used inside a larger stats expression;
+/// the control character keeps it apart from any name a query can write.
+fn hidden_aggregation_name(index: usize) -> String {
+    format!("\u{1}aggregation{index}")
 }
 
 fn unexpected(src: &str, t: &Token, expected: &str) -> ParseFailure {

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ast::{AggregateKind, Aggregation, StatsStage};
+use crate::ast::{AggregateKind, Aggregation, Expr, StatsStage};
 use crate::eval::{eval, EvalEnv};
 use crate::row::Row;
 use crate::value::{sort_cmp, Value};
@@ -305,7 +305,7 @@ impl StatsAccumulator {
 
     /// One row per group: group-by columns then aggregations, groups in
     /// ascending order of their keys.
-    pub fn rows(&self, stage: &StatsStage) -> Vec<Row> {
+    pub fn rows(&self, stage: &StatsStage, env: &EvalEnv) -> Vec<Row> {
         let mut order: Vec<&Group> = self.groups.iter().collect();
         order.sort_by(|a, b| {
             a.keys
@@ -326,12 +326,19 @@ impl StatsAccumulator {
                 for (agg, acc) in stage.aggregations.iter().zip(&g.accumulators) {
                     fields.push((agg.name.clone(), acc.result(agg.percentile)));
                 }
-                Row {
+                let mut row = Row {
                     fields,
                     timestamp_ms: 0,
                     ptr: None,
                     seq: i as u64,
+                };
+                for output in &stage.outputs {
+                    if !matches!(&output.expr, Expr::Field(f) if *f == output.name) {
+                        let v = eval(&output.expr, &row, env);
+                        row.set(&output.name, v);
+                    }
                 }
+                row
             })
             .collect()
     }
