@@ -43,6 +43,8 @@ impl FieldExtractor {
             discover_lambda_report(message, &mut fields);
         } else if message.starts_with("2 ") {
             discover_vpc_flow(message, &mut fields);
+        } else if message.starts_with("1.0 ") {
+            discover_route53(message, &mut fields);
         } else if event.log_group.contains("/aws/lambda/") {
             // Lambda application lines put JSON after a text prefix
             // (`<time> <request id> INFO {...}`); only the first JSON
@@ -131,6 +133,29 @@ fn discover_vpc_flow(message: &str, out: &mut Vec<(String, Value)>) {
     if let LineOutcome::Record(record) = parser.parse_line(message) {
         for (name, value) in &record.fields {
             if let Some(v) = convert(value, true) {
+                out.push((name.to_string(), v));
+            }
+        }
+    }
+}
+
+/// Route 53 public DNS query logs (version 1.0, ten fields).
+fn discover_route53(message: &str, out: &mut Vec<(String, Value)>) {
+    let tokens: Vec<&str> = message.split_ascii_whitespace().collect();
+    if tokens.len() != 10 {
+        return;
+    }
+    let mut parser = LineParser::new(FormatKind::Route53Public);
+    if let LineOutcome::Record(record) = parser.parse_line(message) {
+        for (name, value) in &record.fields {
+            let v = match value {
+                // Shown as written in the record, not reformatted.
+                FieldValue::Timestamp(_) if name == "queryTimestamp" => {
+                    Some(Value::Str(tokens[1].to_string()))
+                }
+                v => convert(v, false),
+            };
+            if let Some(v) = v {
                 out.push((name.to_string(), v));
             }
         }

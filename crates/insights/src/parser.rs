@@ -384,17 +384,28 @@ impl<'a> QueryParser<'a> {
         loop {
             let start = self.peek()?.start;
             let first = self.pending_aggregations.len();
+            let refs_before = self.field_refs.len();
             self.aggregation_allowed = true;
             let expr = self.parse_expr();
             self.aggregation_allowed = false;
             let expr = expr?;
             let end = self.pos;
             if self.pending_aggregations.len() == first {
-                return Err(ParseFailure::new(
-                    "stats expects an aggregation such as count(*), sum(x) or avg(x)",
-                    start,
-                    end.max(start + 1),
-                ));
+                // Without an aggregation, an output may only combine the
+                // outputs before it (`max(a) as hi, min(a) as lo, hi - lo as range`).
+                let own = &self.field_refs[refs_before..];
+                let combines_outputs = !own.is_empty()
+                    && own
+                        .iter()
+                        .all(|(name, _, _)| outputs.iter().any(|o: &NamedExpr| o.name == *name));
+                if !combines_outputs {
+                    return Err(ParseFailure::new(
+                        "stats expects an aggregation such as count(*), sum(x) or avg(x), or an expression over earlier stats outputs",
+                        start,
+                        end.max(start + 1),
+                    ));
+                }
+                self.field_refs.truncate(refs_before);
             }
             let name = self.parse_alias()?.unwrap_or_else(|| self.text(start, end));
             let single = matches!(&expr, Expr::Field(f) if *f == hidden_aggregation_name(first))
