@@ -200,6 +200,12 @@ pub(crate) fn merge_pass(
             });
         }
         page.after = Some(pos);
+        // Every event of the group in the window counts as examined, including other streams':
+        // that is the work done, and what `max_scanned` has to bound for a page over a large group
+        // whose requested streams are sparse.
+        let message = r.message(idx);
+        page.scanned_events += 1;
+        page.scanned_bytes += message.len() as u64 + EVENT_OVERHEAD_BYTES;
         let stream = r.stream(idx);
         if filter.hidden.contains(&stream)
             || filter
@@ -209,9 +215,6 @@ pub(crate) fn merge_pass(
         {
             continue;
         }
-        let message = r.message(idx);
-        page.scanned_events += 1;
-        page.scanned_bytes += message.len() as u64 + EVENT_OVERHEAD_BYTES;
         if filter.predicate.is_none_or(|p| p(message)) {
             page.events.push(StoredEvent {
                 stream_id: stream,
@@ -330,11 +333,11 @@ mod tests {
             page.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
             vec![1]
         );
-        assert_eq!(page.scanned_events, 3); // seq 1, 2, 4; 3 is hidden, 5 is out of range
-        assert_eq!(page.scanned_bytes, 3 * (2 + EVENT_OVERHEAD_BYTES));
+        assert_eq!(page.scanned_events, 4); // seq 1..=4; 5 is out of range
+        assert_eq!(page.scanned_bytes, 4 * (2 + EVENT_OVERHEAD_BYTES));
 
         let mut f = filter(&hidden, Direction::Forward, 10);
-        f.max_scanned = Some(2);
+        f.max_scanned = Some(4);
         f.streams = Some([1].into());
         let mut page = PageState::default();
         assert_eq!(
@@ -350,6 +353,26 @@ mod tests {
             Some(EventPosition {
                 timestamp: 4,
                 seq: 4
+            })
+        );
+
+        // Other streams' events use up the budget too: a sparse stream cannot make a page walk the
+        // whole group.
+        f.max_scanned = Some(2);
+        let mut page = PageState::default();
+        assert_eq!(
+            merge_pass(&runs, &f, &mut page, None),
+            PassEnd::Full { more: true }
+        );
+        assert_eq!(
+            page.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![1]
+        );
+        assert_eq!(
+            page.after,
+            Some(EventPosition {
+                timestamp: 2,
+                seq: 2
             })
         );
     }
