@@ -5,8 +5,12 @@ use crate::functions::ScalarFunction;
 use crate::row::Row;
 use crate::value::{loose_cmp, loose_eq, Value};
 
+#[derive(Debug, Clone, Copy)]
 pub struct EvalEnv {
     pub now_ms: i64,
+    /// The query's time range, for `queryStartTime()` and friends.
+    pub query_start_ms: i64,
+    pub query_end_ms: i64,
 }
 
 pub fn eval(expr: &Expr, row: &Row, env: &EvalEnv) -> Value {
@@ -164,6 +168,10 @@ fn call(function: ScalarFunction, args: &[Expr], row: &Row, env: &EvalEnv) -> Va
                 p.ceil(ms)
             })
         }
+        ScalarFunction::MessageSize => match row.get("@message") {
+            Value::Str(m) => Value::Int(m.len() as i64),
+            _ => Value::Null,
+        },
         ScalarFunction::RegexReplace => {
             let Expr::Regex(re) = &args[1] else {
                 return Value::Null;
@@ -178,7 +186,7 @@ fn call(function: ScalarFunction, args: &[Expr], row: &Row, env: &EvalEnv) -> Va
         }
         _ => {
             let values: Vec<Value> = args.iter().map(|a| eval(a, row, env)).collect();
-            function.apply(&values, env.now_ms)
+            function.apply(&values, env)
         }
     }
 }

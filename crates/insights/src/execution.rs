@@ -87,6 +87,8 @@ impl Execution {
     fn env(&self) -> EvalEnv {
         EvalEnv {
             now_ms: self.env_now_ms,
+            query_start_ms: self.ctx.start_ms,
+            query_end_ms: self.ctx.end_ms,
         }
     }
 

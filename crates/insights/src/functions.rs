@@ -3,6 +3,9 @@
 
 use std::net::IpAddr;
 
+use std::net::Ipv4Addr;
+
+use crate::eval::EvalEnv;
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +49,23 @@ pub enum ScalarFunction {
     If,
     IsNumeric,
     Unmask,
+    ToInt,
+    ToLong,
+    ToDouble,
+    Haversine,
+    HexToDec,
+    DecToHex,
+    HexToAscii,
+    Case,
+    MessageSize,
+    QueryStartTime,
+    QueryEndTime,
+    QueryTimeRange,
     // IP
+    Ipv4ToNumber,
+    IsPrivateIp,
+    IsPublicIp,
+    IsReservedIp,
     IsValidIp,
     IsValidIpV4,
     IsValidIpV6,
@@ -100,6 +119,22 @@ impl ScalarFunction {
             "if" => If,
             "isnumeric" => IsNumeric,
             "unmask" => Unmask,
+            "toint" => ToInt,
+            "tolong" => ToLong,
+            "todouble" => ToDouble,
+            "haversine" => Haversine,
+            "hextodec" => HexToDec,
+            "dectohex" => DecToHex,
+            "hextoascii" => HexToAscii,
+            "case" => Case,
+            "messagesize" => MessageSize,
+            "querystarttime" => QueryStartTime,
+            "queryendtime" => QueryEndTime,
+            "querytimerange" => QueryTimeRange,
+            "ipv4tonumber" => Ipv4ToNumber,
+            "isprivateip" => IsPrivateIp,
+            "ispublicip" => IsPublicIp,
+            "isreservedip" => IsReservedIp,
             "isvalidip" => IsValidIp,
             "isvalidipv4" => IsValidIpV4,
             "isvalidipv6" => IsValidIpV6,
@@ -114,7 +149,10 @@ impl ScalarFunction {
         use ScalarFunction::*;
         let (min, max) = match self {
             Concat | Greatest | Least | Coalesce => (1, usize::MAX),
-            Now => (0, 0),
+            Now | MessageSize | QueryStartTime | QueryEndTime | QueryTimeRange => (0, 0),
+            Haversine => (4, 4),
+            // Condition/value pairs, at most 10, and an optional default.
+            Case => (2, 21),
             Substr => (2, 3),
             Replace | RegexReplace | If => (3, 3),
             Trim | Ltrim | Rtrim | Round => (1, 2),
@@ -137,7 +175,7 @@ impl ScalarFunction {
     /// Evaluate a function whose arguments are all plain values. `bin`,
     /// `datefloor`, `dateceil` and `regexReplace` take literals and are
     /// evaluated by the caller.
-    pub fn apply(self, args: &[Value], now_ms: i64) -> Value {
+    pub fn apply(self, args: &[Value], env: &EvalEnv) -> Value {
         use ScalarFunction::*;
         let text = |i: usize| args.get(i).and_then(Value::render);
         let num = |i: usize| args.get(i).and_then(Value::as_number);
@@ -264,7 +302,92 @@ impl ScalarFunction {
                 Value::Time(t) => Value::Int(*t),
                 v => v.as_int().map_or(Value::Null, Value::Int),
             },
-            Now => Value::Int(now_ms.div_euclid(1000)),
+            Now => Value::Int(env.now_ms.div_euclid(1000)),
+            QueryStartTime => Value::Int(env.query_start_ms),
+            QueryEndTime => Value::Int(env.query_end_ms),
+            QueryTimeRange => Value::Int(env.query_end_ms.saturating_sub(env.query_start_ms)),
+            ToInt | ToLong => {
+                let Some(f) = num(0) else { return Value::Null };
+                let t = f.trunc();
+                let (lo, hi) = if self == ToInt {
+                    (i32::MIN as f64, i32::MAX as f64)
+                } else {
+                    (i64::MIN as f64, i64::MAX as f64)
+                };
+                match args[0].as_int() {
+                    Some(i) if self == ToLong => Value::Int(i),
+                    _ if t >= lo && t <= hi => Value::Int(t as i64),
+                    _ => Value::Null,
+                }
+            }
+            ToDouble => num(0).map_or(Value::Null, Value::Float),
+            Haversine => {
+                let (Some(lat1), Some(lon1), Some(lat2), Some(lon2)) =
+                    (num(0), num(1), num(2), num(3))
+                else {
+                    return Value::Null;
+                };
+                // Great-circle distance in kilometres on a sphere of the
+                // Earth's mean radius.
+                let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+                let dp = (lat2 - lat1).to_radians();
+                let dl = (lon2 - lon1).to_radians();
+                let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+                Value::Float(2.0 * 6371.0 * a.sqrt().asin())
+            }
+            HexToDec => text(0)
+                .and_then(|s| {
+                    let t = s.trim();
+                    let t = t
+                        .strip_prefix("0x")
+                        .or_else(|| t.strip_prefix("0X"))
+                        .unwrap_or(t);
+                    i64::from_str_radix(t, 16).ok()
+                })
+                .map_or(Value::Null, Value::Int),
+            DecToHex => args[0]
+                .as_int()
+                .map_or(Value::Null, |i| Value::Str(format!("{i:x}"))),
+            HexToAscii => {
+                let Some(s) = text(0) else { return Value::Null };
+                let t = s.trim();
+                let t = t
+                    .strip_prefix("0x")
+                    .or_else(|| t.strip_prefix("0X"))
+                    .unwrap_or(t);
+                if t.len() % 2 != 0 || !t.is_ascii() {
+                    return Value::Null;
+                }
+                let bytes: Option<Vec<u8>> = (0..t.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok())
+                    .collect();
+                bytes
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .map_or(Value::Null, Value::Str)
+            }
+            Case => {
+                for pair in args.chunks(2) {
+                    match pair {
+                        [cond, value] if cond.truthy() => return value.clone(),
+                        [default] => return default.clone(),
+                        _ => {}
+                    }
+                }
+                Value::Null
+            }
+            Ipv4ToNumber => text(0)
+                .and_then(|s| s.trim().parse::<Ipv4Addr>().ok())
+                .map_or(Value::Null, |ip| Value::Int(u32::from(ip) as i64)),
+            IsPrivateIp | IsPublicIp | IsReservedIp => {
+                let ip = text(0).and_then(|s| s.trim().parse::<IpAddr>().ok());
+                Value::Bool(match (self, ip) {
+                    (_, None) => false,
+                    (IsPrivateIp, Some(ip)) => is_private(ip),
+                    (IsReservedIp, Some(ip)) => is_reserved(ip),
+                    (_, Some(ip)) => !is_private(ip) && !is_reserved(ip),
+                })
+            }
             IsPresent => Value::Bool(!args[0].is_null()),
             Coalesce => args
                 .iter()
@@ -301,7 +424,7 @@ impl ScalarFunction {
                 };
                 Value::Bool(ip_in_subnet(&ip, &cidr, family))
             }
-            Bin | DateFloor | DateCeil | RegexReplace => Value::Null,
+            Bin | DateFloor | DateCeil | RegexReplace | MessageSize => Value::Null,
         }
     }
 }
@@ -317,6 +440,41 @@ fn integral(f: f64) -> Value {
         Value::Int(f as i64)
     } else {
         Value::Float(f)
+    }
+}
+
+/// RFC 1918 for IPv4; unique local `fc00::/7` for IPv6.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// Special-purpose ranges that are neither private nor routable on the
+/// internet: this-network, loopback, link-local, shared address space
+/// (100.64/10), documentation, benchmarking, multicast and 240/4.
+fn is_reserved(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            o[0] == 0
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || v4.is_documentation()
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || v4.is_multicast()
+                || o[0] >= 240
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+        }
     }
 }
 
@@ -371,7 +529,78 @@ mod tests {
     }
 
     fn call(f: ScalarFunction, args: &[Value]) -> Value {
-        f.apply(args, 1_700_000_000_999)
+        let env = EvalEnv {
+            now_ms: 1_700_000_000_999,
+            query_start_ms: 1_000,
+            query_end_ms: 61_000,
+        };
+        f.apply(args, &env)
+    }
+
+    #[test]
+    fn conversion_and_hex_functions() {
+        assert_eq!(call(ToInt, &[s("3.9")]), Value::Int(3));
+        assert_eq!(call(ToInt, &[s("-3.9")]), Value::Int(-3));
+        assert_eq!(call(ToInt, &[Value::Float(3e10)]), Value::Null);
+        assert_eq!(
+            call(ToLong, &[Value::Float(3e10)]),
+            Value::Int(30_000_000_000)
+        );
+        assert_eq!(
+            call(ToLong, &[s("9007199254740993")]),
+            Value::Int(9_007_199_254_740_993)
+        );
+        assert_eq!(call(ToDouble, &[s("2")]), Value::Float(2.0));
+        assert_eq!(call(HexToDec, &[s("0xff")]), Value::Int(255));
+        assert_eq!(call(HexToDec, &[s("zz")]), Value::Null);
+        assert_eq!(call(DecToHex, &[Value::Int(255)]), s("ff"));
+        assert_eq!(call(HexToAscii, &[s("48656c6c6f")]), s("Hello"));
+        assert_eq!(call(HexToAscii, &[s("486")]), Value::Null);
+        assert_eq!(call(QueryStartTime, &[]), Value::Int(1_000));
+        assert_eq!(call(QueryEndTime, &[]), Value::Int(61_000));
+        assert_eq!(call(QueryTimeRange, &[]), Value::Int(60_000));
+    }
+
+    #[test]
+    fn case_and_haversine() {
+        let t = Value::Bool(true);
+        let f = Value::Bool(false);
+        assert_eq!(
+            call(Case, &[f.clone(), s("a"), t.clone(), s("b"), s("c")]),
+            s("b")
+        );
+        assert_eq!(call(Case, &[f.clone(), s("a"), s("default")]), s("default"));
+        assert_eq!(call(Case, &[f, s("a")]), Value::Null);
+        // Paris to London is about 344 km.
+        let Value::Float(km) = call(
+            Haversine,
+            &[
+                Value::Float(48.8566),
+                Value::Float(2.3522),
+                Value::Float(51.5074),
+                Value::Float(-0.1278),
+            ],
+        ) else {
+            panic!()
+        };
+        assert!((km - 343.5).abs() < 1.0, "{km}");
+    }
+
+    #[test]
+    fn ip_classification() {
+        assert_eq!(
+            call(Ipv4ToNumber, &[s("10.0.0.1")]),
+            Value::Int(167_772_161)
+        );
+        assert_eq!(call(Ipv4ToNumber, &[s("::1")]), Value::Null);
+        assert_eq!(call(IsPrivateIp, &[s("192.168.1.1")]), Value::Bool(true));
+        assert_eq!(call(IsPrivateIp, &[s("8.8.8.8")]), Value::Bool(false));
+        assert_eq!(call(IsPublicIp, &[s("8.8.8.8")]), Value::Bool(true));
+        assert_eq!(call(IsPublicIp, &[s("127.0.0.1")]), Value::Bool(false));
+        assert_eq!(call(IsReservedIp, &[s("127.0.0.1")]), Value::Bool(true));
+        assert_eq!(call(IsReservedIp, &[s("100.64.0.1")]), Value::Bool(true));
+        assert_eq!(call(IsReservedIp, &[s("10.0.0.1")]), Value::Bool(false));
+        assert_eq!(call(IsPublicIp, &[s("nope")]), Value::Bool(false));
     }
 
     #[test]
