@@ -92,11 +92,13 @@ pub trait Catalog: Send + Sync {
     async fn deleted_streams(&self) -> Result<Vec<StreamId>, StoreError>;
 
     /// Segments of a group that may hold events in `[start, end)`.
+    /// When `streams` is given, only segments holding events of at least one of them.
     async fn segments(
         &self,
         group: GroupId,
         start: Option<i64>,
         end: Option<i64>,
+        streams: Option<&[StreamId]>,
     ) -> Result<Vec<SegmentMeta>, StoreError>;
     /// One transaction: registers the segments (skipping those of groups deleted meanwhile, whose
     /// paths are returned for deletion), merges the stream statistics, and advances the checkpoint.
@@ -647,13 +649,27 @@ impl Catalog for SqliteCatalog {
         group: GroupId,
         start: Option<i64>,
         end: Option<i64>,
+        streams: Option<&[StreamId]>,
     ) -> Result<Vec<SegmentMeta>, StoreError> {
+        // Stream ids are integers, so inlining them cannot inject anything; it keeps one statement
+        // per distinct list instead of binding a variable number of parameters.
+        let stream_filter = match streams {
+            None => String::new(),
+            Some(ids) => {
+                let list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+                format!(
+                    " AND EXISTS (SELECT 1 FROM segment_streams ss WHERE ss.segment_id = sg.id AND ss.stream_id IN ({}))",
+                    list.join(",")
+                )
+            }
+        };
         self.call(move |conn| {
             let sql = format!(
                 "SELECT {SEGMENT_COLUMNS} FROM segments sg WHERE sg.group_id = ?1 \
-                 AND (?2 IS NULL OR sg.max_ts >= ?2) AND (?3 IS NULL OR sg.min_ts < ?3) ORDER BY sg.min_ts, sg.id"
+                 AND (?2 IS NULL OR sg.max_ts >= ?2) AND (?3 IS NULL OR sg.min_ts < ?3){stream_filter} \
+                 ORDER BY sg.min_ts, sg.id"
             );
-            let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+            let mut stmt = conn.prepare(&sql).map_err(db_err)?;
             let rows = stmt.query_map(params![group, start, end], row_to_segment).map_err(db_err)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
         })
@@ -1056,9 +1072,40 @@ mod tests {
         );
 
         // Time pruning.
-        assert_eq!(c.segments(g.id, Some(51), None).await.unwrap().len(), 0);
-        assert_eq!(c.segments(g.id, None, Some(10)).await.unwrap().len(), 0);
-        assert_eq!(c.segments(g.id, Some(50), Some(11)).await.unwrap().len(), 1);
+        assert_eq!(
+            c.segments(g.id, Some(51), None, None).await.unwrap().len(),
+            0
+        );
+        assert_eq!(
+            c.segments(g.id, None, Some(10), None).await.unwrap().len(),
+            0
+        );
+        assert_eq!(
+            c.segments(g.id, Some(50), Some(11), None)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        // Stream pruning through the per-segment stream list.
+        assert_eq!(
+            c.segments(g.id, None, None, Some(&[s.id]))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            c.segments(g.id, None, None, Some(&[s.id + 1000]))
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            c.segments(g.id, None, None, Some(&[])).await.unwrap().len(),
+            0
+        );
 
         // Checkpoint never moves backwards; stats merge by min/max.
         let older = StreamDelta {

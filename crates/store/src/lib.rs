@@ -858,7 +858,12 @@ impl Store {
             let _consistent = self.flush_commit.read().await;
             let segs = self
                 .catalog
-                .segments(request.group_id, request.start_time, request.end_time)
+                .segments(
+                    request.group_id,
+                    request.start_time,
+                    request.end_time,
+                    request.streams.as_deref(),
+                )
                 .await?;
             (segs, self.memtable_snapshot())
         };
@@ -936,7 +941,7 @@ impl Store {
                                 // Retention or a group deletion may have removed it since it was listed.
                                 let still = self
                                     .catalog
-                                    .segments(request.group_id, Some(seg.max_timestamp), None)
+                                    .segments(request.group_id, Some(seg.max_timestamp), None, None)
                                     .await?;
                                 if still.iter().any(|s| s.id == seg.id) {
                                     return Err(StoreError::Corrupt(msg));

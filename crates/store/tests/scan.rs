@@ -357,3 +357,47 @@ async fn a_page_reads_only_the_segments_it_reaches() {
         Err(StoreError::Corrupt(_))
     ));
 }
+
+/// A scan for some streams skips segments that hold none of their events (the catalog keeps each
+/// segment's stream list); damaged segments of other streams are never touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_filtered_scans_skip_segments_without_those_streams() {
+    let (d, store, g, a, b) = fixture().await;
+    store
+        .append(g, a, 0, events(&[1, 2, 3], "a"))
+        .await
+        .unwrap();
+    store.flush().await.unwrap();
+    store.append(g, b, 0, events(&[2, 4], "b")).await.unwrap();
+    store.flush().await.unwrap();
+    store.append(g, a, 0, events(&[5], "a")).await.unwrap();
+    store.flush().await.unwrap();
+    let seg_dir = d.path().join("segments").join(g.to_string());
+    let mut files: Vec<_> = std::fs::read_dir(&seg_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in [&files[0], &files[2]] {
+        let mut bytes = std::fs::read(f).unwrap();
+        bytes[10] ^= 0xFF;
+        std::fs::write(f, &bytes).unwrap();
+    }
+    let mut req = request(g, Direction::Forward, 100);
+    req.streams = Some(vec![b]);
+    let p = store.scan(req, None).await.unwrap();
+    assert_eq!(
+        p.events
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        vec!["b-2", "b-4"]
+    );
+    assert!(p.exhausted);
+    let mut req = request(g, Direction::Forward, 100);
+    req.streams = Some(vec![a]);
+    assert!(matches!(
+        store.scan(req, None).await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
