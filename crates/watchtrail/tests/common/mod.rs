@@ -120,8 +120,33 @@ impl Drop for TestServer {
 }
 
 pub fn logs_client(endpoint: &str, key: &str, secret: &str) -> aws_sdk_cloudwatchlogs::Client {
+    logs_client_with_retries(
+        endpoint,
+        key,
+        secret,
+        aws_sdk_cloudwatchlogs::config::retry::RetryConfig::standard(),
+    )
+}
+
+/// A client that surfaces the first error instead of retrying throttling and 5xx answers.
+pub fn logs_client_without_retries(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
+    logs_client_with_retries(
+        endpoint,
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled(),
+    )
+}
+
+fn logs_client_with_retries(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    retry: aws_sdk_cloudwatchlogs::config::retry::RetryConfig,
+) -> aws_sdk_cloudwatchlogs::Client {
     let http = aws_smithy_http_client::Builder::new().build_http();
     let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .retry_config(retry)
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
