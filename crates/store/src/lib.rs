@@ -368,33 +368,35 @@ impl Store {
         let wal_dir = config.data_dir.join("wal");
         std::fs::create_dir_all(&wal_dir).map_err(|e| wal::io_err("creating WAL directory", e))?;
         let checkpoint = catalog.checkpoint().await?;
-        let recovered = {
-            let dir = wal_dir.clone();
-            tokio::task::spawn_blocking(move || wal::recover(&dir, checkpoint.lsn))
-                .await
-                .map_err(|e| StoreError::Internal(format!("WAL recovery task: {e}")))??
-        };
         let live: HashMap<StreamId, GroupId> = catalog.live_streams().await?.into_iter().collect();
         let hidden: HashSet<StreamId> = catalog.deleted_streams().await?.into_iter().collect();
-
-        let mut memtable = Memtable::default();
-        let (mut replayed, mut skipped) = (0u64, 0u64);
-        for record in recovered.records {
-            let h = record.header;
-            if live.get(&h.stream) != Some(&h.group) {
-                skipped += 1;
-                continue;
-            }
-            replayed += 1;
-            memtable.insert(
-                h.lsn,
-                h.group,
-                h.stream,
-                h.ingestion_time,
-                h.first_seq,
-                record.events,
-            );
-        }
+        let (recovered, memtable, live, replayed, skipped) = {
+            let dir = wal_dir.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut memtable = Memtable::default();
+                let (mut replayed, mut skipped) = (0u64, 0u64);
+                let recovered = wal::recover(&dir, checkpoint.lsn, |record| {
+                    let h = record.header;
+                    // Records of deleted streams (or groups) are never resurrected.
+                    if live.get(&h.stream) != Some(&h.group) {
+                        skipped += 1;
+                        return;
+                    }
+                    replayed += 1;
+                    memtable.insert(
+                        h.lsn,
+                        h.group,
+                        h.stream,
+                        h.ingestion_time,
+                        h.first_seq,
+                        record.events,
+                    );
+                })?;
+                Ok::<_, StoreError>((recovered, memtable, live, replayed, skipped))
+            })
+            .await
+            .map_err(|e| StoreError::Internal(format!("WAL recovery task: {e}")))??
+        };
         let next_lsn = checkpoint.lsn.max(recovered.max_lsn) + 1;
         // seq 0 is never handed out, so durable_seq 0 means "nothing yet".
         let next_seq = checkpoint.next_seq.max(recovered.next_seq).max(1);

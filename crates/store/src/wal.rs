@@ -203,8 +203,8 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 /// Outcome of reading the whole log at startup.
 #[derive(Debug, Default)]
 pub(crate) struct Recovered {
-    /// Records with lsn > checkpoint, in lsn order.
-    pub records: Vec<WalRecord>,
+    /// Records with lsn > checkpoint handed to the replay callback.
+    pub replayed: u64,
     pub max_lsn: u64,
     /// Highest seq seen + 1 (0 if none).
     pub next_seq: u64,
@@ -214,7 +214,14 @@ pub(crate) struct Recovered {
 }
 
 /// Reads every WAL file; truncates a torn tail of the last file; errors on damage anywhere else.
-pub(crate) fn recover(dir: &Path, checkpoint_lsn: u64) -> Result<Recovered, StoreError> {
+/// Records with lsn > `checkpoint_lsn` go to `replay` in lsn order as they are decoded, so replay
+/// never holds the whole log in memory twice. If `recover` then fails, the caller must discard
+/// what it replayed.
+pub(crate) fn recover(
+    dir: &Path,
+    checkpoint_lsn: u64,
+    mut replay: impl FnMut(WalRecord),
+) -> Result<Recovered, StoreError> {
     let files = list_wal_files(dir)?;
     let mut out = Recovered::default();
     let mut prev_lsn: Option<u64> = None;
@@ -247,7 +254,8 @@ pub(crate) fn recover(dir: &Path, checkpoint_lsn: u64) -> Result<Recovered, Stor
                     let end_seq = record.header.first_seq + record.header.count as u64;
                     out.next_seq = out.next_seq.max(end_seq);
                     if lsn > checkpoint_lsn {
-                        out.records.push(record);
+                        out.replayed += 1;
+                        replay(record);
                     }
                     at += size;
                 }
@@ -370,6 +378,27 @@ pub(crate) fn delete_obsolete(dir: &Path, checkpoint_lsn: u64) -> Result<u64, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Collected {
+        records: Vec<WalRecord>,
+        max_lsn: u64,
+        next_seq: u64,
+        truncated_bytes: u64,
+    }
+
+    /// `super::recover` collecting the replayed records.
+    fn recover(dir: &Path, checkpoint_lsn: u64) -> Result<Collected, StoreError> {
+        let mut records = Vec::new();
+        let r = super::recover(dir, checkpoint_lsn, |rec| records.push(rec))?;
+        assert_eq!(r.replayed as usize, records.len());
+        Ok(Collected {
+            records,
+            max_lsn: r.max_lsn,
+            next_seq: r.next_seq,
+            truncated_bytes: r.truncated_bytes,
+        })
+    }
 
     fn header(lsn: u64) -> RecordHeader {
         RecordHeader {
