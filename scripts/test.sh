@@ -6,12 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The AWS CLI (v1, from PyPI) drives the smoke test.
-if ! command -v aws >/dev/null 2>&1; then
-  echo "== installing the AWS CLI"
-  python3 -m pip install --quiet --disable-pip-version-check awscli
+# The AWS CLI (v1, from PyPI) drives the smoke test; moto's S3 server stands in for an
+# S3-compatible bucket in the segment-store test.
+if ! command -v aws >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
+  echo "== installing the AWS CLI and moto's S3 server"
+  python3 -m pip install --quiet --disable-pip-version-check awscli "moto[server]"
   hash -r
 fi
+export WATCHTRAIL_REQUIRE_S3=1
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
