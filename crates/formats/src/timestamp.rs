@@ -49,7 +49,10 @@ pub fn epoch_ms(
     second: u32,
     millis: u32,
 ) -> Option<i64> {
-    if !(1..=12).contains(&month)
+    // Years outside 0..=9999 are not dates any log writes, and would
+    // overflow the day arithmetic for extreme values.
+    if !(0..=9999).contains(&year)
+        || !(1..=12).contains(&month)
         || day == 0
         || day > days_in_month(year, month)
         || hour > 23
@@ -327,6 +330,10 @@ mod tests {
         assert_eq!(
             parse_redshift("Mon, 9 Jul 2018 23:23:13:277"),
             Some(1_531_178_593_277)
+        );
+        assert_eq!(
+            parse_redshift("Mon, 9 Jul 9223372036854775807 23:23:13:277"),
+            None
         );
     }
 

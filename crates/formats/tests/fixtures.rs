@@ -1257,3 +1257,34 @@ fn truncated_and_extra_fields_are_malformed() {
         LineOutcome::Malformed { .. }
     ));
 }
+
+/// Inputs the fuzzer found panics on, kept as regression tests.
+#[test]
+fn fuzzer_regressions() {
+    // Overflow turning a huge Lambda memory size into bytes.
+    let line = r#"{"time":"2023-11-01T12:00:00.253Z","type":"platform.report","record":{"requestId":"r","metrics":{"memorySizeMB":9223372036854775807,"maxMemoryUsedMB":1e300}}}"#;
+    let r = LineParser::new(FormatKind::LambdaJson)
+        .parse_line(line)
+        .record()
+        .unwrap();
+    assert_eq!(r.get("@memorySize"), None);
+    assert_eq!(r.get("@maxMemoryUsed"), None);
+    let crash = std::fs::read(format!(
+        "{}/tests/fixtures/fuzz/parse_lines-8e0f755c",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let kind = FormatKind::ALL[crash[0] as usize % FormatKind::ALL.len()];
+    let text = String::from_utf8_lossy(&crash[1..]);
+    let mut p = LineParser::new(kind);
+    for l in text.split('\n') {
+        let _ = p.parse_line(l);
+    }
+    // A year far outside any log's range is rejected, not overflowed.
+    assert!(matches!(
+        LineParser::new(FormatKind::RedshiftUser).parse_line(
+            "1|u| |create|0|0|0|infinity|1|2|Mon, 9 Jul 9223372036854775807 23:23:13:277"
+        ),
+        LineOutcome::Malformed { .. }
+    ));
+}

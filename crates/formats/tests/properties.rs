@@ -306,7 +306,7 @@ fn fixture_lines() -> Vec<String> {
     let mut lines = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "md") {
+        if path.is_dir() || path.extension().is_some_and(|e| e == "md") {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();

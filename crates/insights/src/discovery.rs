@@ -12,11 +12,15 @@ use crate::Event;
 /// the rest can still be reached with `parse`.
 pub const MAX_JSON_FIELDS: usize = 200;
 
+/// Fields every event has, whatever its message.
+pub const SYSTEM_FIELDS: [&str; 5] = ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"];
+
 pub struct FieldExtractor;
 
 impl FieldExtractor {
     /// All fields of one event, system fields first, in a stable order.
-    pub fn extract(event: &Event<'_>) -> Vec<(String, Value)> {
+    /// With `discover` false only the system fields are produced.
+    pub fn extract(event: &Event<'_>, discover: bool) -> Vec<(String, Value)> {
         let mut fields = Vec::with_capacity(8);
         fields.push(("@timestamp".to_string(), Value::Time(event.timestamp_ms)));
         fields.push((

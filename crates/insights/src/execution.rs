@@ -101,7 +101,7 @@ impl Execution {
         self.records_scanned += 1;
         self.bytes_scanned += event.message.len() as u64;
         let mut row = Row {
-            fields: FieldExtractor::extract(event),
+            fields: FieldExtractor::extract(event, self.plan.needs_discovery),
             timestamp_ms: event.timestamp_ms,
             ptr: Some(Arc::from(event.ptr.as_str())),
             seq: self.seq,
@@ -256,18 +256,14 @@ fn compute(items: &[NamedExpr], row: &mut Row, env: &EvalEnv) {
 
 /// Stable sort by the keys, then arrival order; `None` is the default
 /// `@timestamp desc`.
-fn sort_rows(rows: &mut [Row], keys: Option<&[SortKey]>, env: &EvalEnv) {
+fn sort_rows(rows: &mut Vec<Row>, keys: Option<&[SortKey]>, env: &EvalEnv) {
     match keys {
         None => rows.sort_by(|a, b| b.timestamp_ms.cmp(&a.timestamp_ms).then(a.seq.cmp(&b.seq))),
         Some(keys) => {
+            // Evaluate each key once per row, not once per comparison.
             let mut keyed: Vec<(Vec<Value>, Row)> = rows
-                .iter()
-                .map(|r| {
-                    (
-                        keys.iter().map(|k| eval(&k.expr, r, env)).collect(),
-                        r.clone(),
-                    )
-                })
+                .drain(..)
+                .map(|r| (keys.iter().map(|k| eval(&k.expr, &r, env)).collect(), r))
                 .collect();
             keyed.sort_by(|(ka, ra), (kb, rb)| {
                 for ((x, y), key) in ka.iter().zip(kb).zip(keys) {
@@ -282,9 +278,7 @@ fn sort_rows(rows: &mut [Row], keys: Option<&[SortKey]>, env: &EvalEnv) {
                 }
                 ra.seq.cmp(&rb.seq)
             });
-            for (slot, (_, row)) in rows.iter_mut().zip(keyed) {
-                *slot = row;
-            }
+            rows.extend(keyed.into_iter().map(|(_, row)| row));
         }
     }
 }

@@ -142,6 +142,9 @@ pub(crate) struct QueryPlan {
     pub columns: Vec<String>,
     pub aggregated: bool,
     pub has_sort: bool,
+    /// False when the query reads only system fields, so events need no
+    /// JSON/Lambda/VPC discovery.
+    pub needs_discovery: bool,
 }
 
 /// A parsed and validated query.
@@ -229,6 +232,10 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 .unwrap_or_else(|| vec!["@timestamp".to_string(), "@message".to_string()]),
             aggregated,
             has_sort,
+            needs_discovery: parsed
+                .referenced_fields
+                .iter()
+                .any(|name| !discovery::SYSTEM_FIELDS.contains(&name.as_str())),
         }),
     })
 }

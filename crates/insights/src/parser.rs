@@ -57,6 +57,7 @@ pub struct QueryParser<'a> {
     pending_aggregations: Vec<Aggregation>,
     /// Field references of the command being parsed, with their spans.
     field_refs: Vec<(String, usize, usize)>,
+    all_field_refs: Vec<String>,
     period_allowed: bool,
     regex_allowed: bool,
 }
@@ -64,6 +65,9 @@ pub struct QueryParser<'a> {
 pub struct ParsedQuery {
     pub source: Option<SourceClause>,
     pub commands: Vec<Command>,
+    /// Every field name the query reads, so execution can skip discovery
+    /// when only system fields are needed.
+    pub referenced_fields: Vec<String>,
 }
 
 impl<'a> QueryParser<'a> {
@@ -77,6 +81,7 @@ impl<'a> QueryParser<'a> {
             aggregation_allowed: false,
             pending_aggregations: Vec::new(),
             field_refs: Vec::new(),
+            all_field_refs: Vec::new(),
             period_allowed: false,
             regex_allowed: false,
         }
@@ -157,6 +162,7 @@ impl<'a> QueryParser<'a> {
                 }
                 self.field_refs.clear();
                 let command = self.parse_command(&kw, &t)?;
+                self.all_field_refs.extend(self.field_refs.iter().map(|(n, _, _)| n.clone()));
                 match &command {
                     Command::Stats(_) => {
                         if let Some((name, _, _)) = &blocking_before_stats {
@@ -194,7 +200,7 @@ impl<'a> QueryParser<'a> {
                 }
             }
         }
-        Ok(ParsedQuery { source, commands })
+        Ok(ParsedQuery { source, commands, referenced_fields: self.all_field_refs })
     }
 
     fn parse_command(&mut self, kw: &str, t: &Token) -> PResult<Command> {
@@ -268,7 +274,10 @@ impl<'a> QueryParser<'a> {
                 loop {
                     let n = self.bump()?;
                     match n.kind {
-                        TokenKind::Name { text, .. } => keys.push(Expr::Field(text)),
+                        TokenKind::Name { text, .. } => {
+                            self.field_refs.push((text.clone(), n.start, n.end));
+                            keys.push(Expr::Field(text));
+                        }
                         _ => return Err(unexpected(self.lexer.source(), &n, "a field name")),
                     }
                     if self.peek()?.kind != TokenKind::Comma {

@@ -313,3 +313,48 @@ fn partial_results_grow_as_events_arrive() {
         vec![vec![("n".to_string(), "2".to_string())]]
     );
 }
+
+/// Queries that between them call every function, over arbitrary values.
+const FUNCTION_QUERIES: &[&str] = &[
+    "fields concat(a, b, 1) as x1, strlen(a) as x2, substr(a, b) as x3, substr(a, b, c) as x4, replace(a, b, c) as x5, regexReplace(a, /[0-9]+/, b) as x6, trim(a) as x7, ltrim(a, b) as x8, rtrim(a, b) as x9, toupper(a) as x10, tolower(a) as x11, strcontains(a, b) as x12, startsWith(a, b) as x13, endsWith(a, b) as x14, isempty(a) as x15, isblank(a) as x16",
+    "fields abs(a) as x1, ceil(a) as x2, floor(a) as x3, round(a) as x4, round(a, b) as x5, greatest(a, b, c) as x6, least(a, b, c) as x7, log(a) as x8, sqrt(a) as x9, toNumber(a) as x10, toInt(a) as x11, toLong(a) as x12, toDouble(a) as x13, haversine(a, b, c, a) as x14, hexToDec(a) as x15, decToHex(a) as x16, hexToAscii(a) as x17",
+    "fields bin(1mo) as x1, datefloor(a, 1q) as x2, dateceil(a, 3y) as x3, fromMillis(a) as x4, toMillis(a) as x5, now() as x6, ispresent(a) as x7, coalesce(a, b) as x8, if(a, b, c) as x9, case(a, b, c) as x10, isNumeric(a) as x11, messageSize() as x12, unmask(a) as x13, queryTimeRange() as x14",
+    "fields isValidIp(a) as x1, isValidIpV4(a) as x2, isValidIpV6(a) as x3, isIpInSubnet(a, b) as x4, isIpv4InSubnet(a, b) as x5, isIpv6InSubnet(a, b) as x6, ipv4ToNumber(a) as x7, isPrivateIP(a) as x8, isPublicIP(a) as x9, isReservedIP(a) as x10",
+    "fields a + b as x1, a - b as x2, a * b as x3, a / b as x4, a % b as x5, a ^ b as x6, -a as x7, a = b as x8, a < b as x9, a in [b, c, 1] as x10, a like b as x11, not a as x12 | sort x1 desc, a asc",
+    "stats avg(a), sum(a), min(a), max(a), count(a), count(*), count_distinct(a), stddev(a), pct(a, 99), earliest(a), latest(a), sortsFirst(a), sortsLast(a), sum(a) / count(b) as r by b, bin(1h) | sort r desc",
+    "parse a \"*:*\" as p, q | parse b /(?<r>\\d+)/ | dedup p | limit 3",
+];
+
+fn value_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|i| i.to_string()),
+        any::<f64>().prop_map(|f| serde_json::to_string(&f).unwrap_or_else(|_| "null".into())),
+        any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+        Just("\"10.0.0.1\"".to_string()),
+        Just("\"2001:db8::/32\"".to_string()),
+        Just("\"ff\"".to_string()),
+        Just("null".to_string()),
+        Just("true".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn functions_never_panic(values in prop::collection::vec((value_text(), value_text(), value_text(), any::<i64>()), 1..6)) {
+        let messages: Vec<(i64, String)> = values
+            .iter()
+            .map(|(a, b, c, ts)| (*ts, format!(r#"{{"a":{a},"b":{b},"c":{c}}}"#)))
+            .collect();
+        for text in FUNCTION_QUERIES {
+            let query = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let mut run = query.execute(ExecutionContext::unbounded(BASE_MS));
+            for (i, (ts, m)) in messages.iter().enumerate() {
+                run.push(&event(i, *ts, m));
+            }
+            let _ = run.partial();
+            let _ = run.finish();
+        }
+    }
+}
