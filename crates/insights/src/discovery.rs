@@ -13,7 +13,13 @@ use crate::Event;
 pub const MAX_JSON_FIELDS: usize = 200;
 
 /// Fields every event has, whatever its message.
-pub const SYSTEM_FIELDS: [&str; 5] = ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"];
+pub const SYSTEM_FIELDS: [&str; 5] = [
+    "@timestamp",
+    "@message",
+    "@logStream",
+    "@log",
+    "@ingestionTime",
+];
 
 pub struct FieldExtractor;
 
@@ -36,6 +42,9 @@ impl FieldExtractor {
             "@ingestionTime".to_string(),
             Value::Time(event.ingestion_time_ms),
         ));
+        if !discover {
+            return fields;
+        }
         let message = event.message.trim();
         if message.starts_with('{') {
             if let Ok(json) = serde_json::from_str::<Json>(message) {

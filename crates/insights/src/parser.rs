@@ -162,7 +162,8 @@ impl<'a> QueryParser<'a> {
                 }
                 self.field_refs.clear();
                 let command = self.parse_command(&kw, &t)?;
-                self.all_field_refs.extend(self.field_refs.iter().map(|(n, _, _)| n.clone()));
+                self.all_field_refs
+                    .extend(self.field_refs.iter().map(|(n, _, _)| n.clone()));
                 match &command {
                     Command::Stats(_) => {
                         if let Some((name, _, _)) = &blocking_before_stats {
@@ -200,7 +201,11 @@ impl<'a> QueryParser<'a> {
                 }
             }
         }
-        Ok(ParsedQuery { source, commands, referenced_fields: self.all_field_refs })
+        Ok(ParsedQuery {
+            source,
+            commands,
+            referenced_fields: self.all_field_refs,
+        })
     }
 
     fn parse_command(&mut self, kw: &str, t: &Token) -> PResult<Command> {

@@ -320,7 +320,7 @@ const FUNCTION_QUERIES: &[&str] = &[
     "fields abs(a) as x1, ceil(a) as x2, floor(a) as x3, round(a) as x4, round(a, b) as x5, greatest(a, b, c) as x6, least(a, b, c) as x7, log(a) as x8, sqrt(a) as x9, toNumber(a) as x10, toInt(a) as x11, toLong(a) as x12, toDouble(a) as x13, haversine(a, b, c, a) as x14, hexToDec(a) as x15, decToHex(a) as x16, hexToAscii(a) as x17",
     "fields bin(1mo) as x1, datefloor(a, 1q) as x2, dateceil(a, 3y) as x3, fromMillis(a) as x4, toMillis(a) as x5, now() as x6, ispresent(a) as x7, coalesce(a, b) as x8, if(a, b, c) as x9, case(a, b, c) as x10, isNumeric(a) as x11, messageSize() as x12, unmask(a) as x13, queryTimeRange() as x14",
     "fields isValidIp(a) as x1, isValidIpV4(a) as x2, isValidIpV6(a) as x3, isIpInSubnet(a, b) as x4, isIpv4InSubnet(a, b) as x5, isIpv6InSubnet(a, b) as x6, ipv4ToNumber(a) as x7, isPrivateIP(a) as x8, isPublicIP(a) as x9, isReservedIP(a) as x10",
-    "fields a + b as x1, a - b as x2, a * b as x3, a / b as x4, a % b as x5, a ^ b as x6, -a as x7, a = b as x8, a < b as x9, a in [b, c, 1] as x10, a like b as x11, not a as x12 | sort x1 desc, a asc",
+    "fields a + b as x1, a - b as x2, a * b as x3, a / b as x4, a % b as x5, a ^ b as x6, -a as x7, a = b as x8, a < b as x9, a in [b, c, 1] as x10, a like '1' as x11, not a as x12 | sort x1 desc, a asc",
     "stats avg(a), sum(a), min(a), max(a), count(a), count(*), count_distinct(a), stddev(a), pct(a, 99), earliest(a), latest(a), sortsFirst(a), sortsLast(a), sum(a) / count(b) as r by b, bin(1h) | sort r desc",
     "parse a \"*:*\" as p, q | parse b /(?<r>\\d+)/ | dedup p | limit 3",
 ];

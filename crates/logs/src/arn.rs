@@ -10,7 +10,10 @@ pub fn log_group_arn_wildcard(scope: &Scope, name: &str) -> String {
 
 /// `arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, the form tagging APIs and `logGroupArn` use.
 pub fn log_group_arn(scope: &Scope, name: &str) -> String {
-    format!("arn:aws:logs:{}:{}:log-group:{name}", scope.region, scope.account_id)
+    format!(
+        "arn:aws:logs:{}:{}:log-group:{name}",
+        scope.region, scope.account_id
+    )
 }
 
 pub fn log_stream_arn(scope: &Scope, group: &str, stream: &str) -> String {
@@ -41,15 +44,27 @@ pub fn parse_log_group_arn(arn: &str) -> Result<(Scope, String), AwsError> {
     if name.is_empty() || name.contains(':') {
         return Err(invalid());
     }
-    Ok((Scope { account_id: parts[4].to_string(), region: parts[3].to_string() }, name.to_string()))
+    Ok((
+        Scope {
+            account_id: parts[4].to_string(),
+            region: parts[3].to_string(),
+        },
+        name.to_string(),
+    ))
 }
 
 pub fn not_found_group() -> AwsError {
-    AwsError::client("ResourceNotFoundException", "The specified log group does not exist.")
+    AwsError::client(
+        "ResourceNotFoundException",
+        "The specified log group does not exist.",
+    )
 }
 
 pub fn not_found_stream() -> AwsError {
-    AwsError::client("ResourceNotFoundException", "The specified log stream does not exist.")
+    AwsError::client(
+        "ResourceNotFoundException",
+        "The specified log stream does not exist.",
+    )
 }
 
 #[cfg(test)]
@@ -57,21 +72,51 @@ mod tests {
     use super::*;
 
     fn scope() -> Scope {
-        Scope { account_id: "123456789012".into(), region: "us-east-1".into() }
+        Scope {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
     }
 
     #[test]
     fn arns_have_aws_shape() {
-        assert_eq!(log_group_arn_wildcard(&scope(), "/app/web"), "arn:aws:logs:us-east-1:123456789012:log-group:/app/web:*");
-        assert_eq!(log_stream_arn(&scope(), "g", "s"), "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:s");
+        assert_eq!(
+            log_group_arn_wildcard(&scope(), "/app/web"),
+            "arn:aws:logs:us-east-1:123456789012:log-group:/app/web:*"
+        );
+        assert_eq!(
+            log_stream_arn(&scope(), "g", "s"),
+            "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:s"
+        );
     }
 
     #[test]
     fn identifiers_resolve_names_and_arns() {
         assert_eq!(resolve_identifier(&scope(), "/a").unwrap(), "/a");
-        assert_eq!(resolve_identifier(&scope(), "arn:aws:logs:us-east-1:123456789012:log-group:/a:*").unwrap(), "/a");
-        assert_eq!(resolve_identifier(&scope(), "arn:aws:logs:us-east-1:123456789012:log-group:/a").unwrap(), "/a");
-        assert_eq!(resolve_identifier(&scope(), "arn:aws:logs:eu-west-1:123456789012:log-group:/a").unwrap_err().code, "ResourceNotFoundException");
-        assert_eq!(resolve_identifier(&scope(), "arn:aws:s3:::bucket").unwrap_err().code, "InvalidParameterException");
+        assert_eq!(
+            resolve_identifier(
+                &scope(),
+                "arn:aws:logs:us-east-1:123456789012:log-group:/a:*"
+            )
+            .unwrap(),
+            "/a"
+        );
+        assert_eq!(
+            resolve_identifier(&scope(), "arn:aws:logs:us-east-1:123456789012:log-group:/a")
+                .unwrap(),
+            "/a"
+        );
+        assert_eq!(
+            resolve_identifier(&scope(), "arn:aws:logs:eu-west-1:123456789012:log-group:/a")
+                .unwrap_err()
+                .code,
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            resolve_identifier(&scope(), "arn:aws:s3:::bucket")
+                .unwrap_err()
+                .code,
+            "InvalidParameterException"
+        );
     }
 }

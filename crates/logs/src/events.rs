@@ -7,11 +7,17 @@ use serde_json::Value;
 use watchtrail_filter_pattern::FilterPattern;
 use watchtrail_protocol::AwsError;
 use watchtrail_store::{
-    Direction, EventPosition, InputEvent, LogStream, Scope, ScanRequest, StoredEvent, StreamId, StreamOrder,
+    Direction, EventPosition, InputEvent, LogStream, ScanRequest, Scope, StoredEvent, StreamId,
+    StreamOrder,
 };
 
-use crate::token::{binding, decode_event_token, encode_event_token, event_id, predecessor, successor, EventToken};
-use crate::{arn, group_name_or_identifier, invalid_parameter, now_ms, require_group, store_error, to_value, LogsService};
+use crate::token::{
+    binding, decode_event_token, encode_event_token, event_id, predecessor, successor, EventToken,
+};
+use crate::{
+    arn, group_name_or_identifier, invalid_parameter, now_ms, require_group, store_error, to_value,
+    LogsService,
+};
 
 /// PutLogEvents' batch limit, counting [`EVENT_OVERHEAD_BYTES`] per event.
 pub const MAX_BATCH_BYTES: usize = 1_048_576;
@@ -65,7 +71,11 @@ pub struct BatchVerdict {
 }
 
 /// Applies PutLogEvents' per-event time rules to timestamps already known to be in order.
-pub fn judge_batch(timestamps: &[i64], now: i64, retention_days: Option<i32>) -> Result<BatchVerdict, AwsError> {
+pub fn judge_batch(
+    timestamps: &[i64],
+    now: i64,
+    retention_days: Option<i32>,
+) -> Result<BatchVerdict, AwsError> {
     let too_old_end = timestamps.partition_point(|&t| t < now - FOURTEEN_DAYS_MS);
     let expired_end = match retention_days {
         Some(days) => timestamps.partition_point(|&t| t < now - i64::from(days) * DAY_MS),
@@ -92,13 +102,29 @@ pub fn sequence_token(stream: StreamId) -> String {
     format!("{:056}", stream)
 }
 
-pub async fn put_log_events(service: &LogsService, scope: &Scope, request: PutLogEventsRequest) -> Result<Value, AwsError> {
-    let size: usize = request.log_events.iter().map(|e| e.message.len() + EVENT_OVERHEAD_BYTES).sum();
+pub async fn put_log_events(
+    service: &LogsService,
+    scope: &Scope,
+    request: PutLogEventsRequest,
+) -> Result<Value, AwsError> {
+    let size: usize = request
+        .log_events
+        .iter()
+        .map(|e| e.message.len() + EVENT_OVERHEAD_BYTES)
+        .sum();
     if size > MAX_BATCH_BYTES {
-        return Err(invalid_parameter(format!("Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")));
+        return Err(invalid_parameter(format!(
+            "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
+        )));
     }
-    if request.log_events.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
-        return Err(invalid_parameter("Log events in a single PutLogEvents request must be in chronological order."));
+    if request
+        .log_events
+        .windows(2)
+        .any(|w| w[1].timestamp < w[0].timestamp)
+    {
+        return Err(invalid_parameter(
+            "Log events in a single PutLogEvents request must be in chronological order.",
+        ));
     }
     let group = require_group(service, scope, &request.log_group_name).await?;
     let stream = service
@@ -117,9 +143,16 @@ pub async fn put_log_events(service: &LogsService, scope: &Scope, request: PutLo
             .into_iter()
             .skip(verdict.accepted.start)
             .take(verdict.accepted.len())
-            .map(|e| InputEvent { timestamp: e.timestamp, message: e.message })
+            .map(|e| InputEvent {
+                timestamp: e.timestamp,
+                message: e.message,
+            })
             .collect();
-        service.store.append(group.id, stream.id, now, events).await.map_err(store_error)?;
+        service
+            .store
+            .append(group.id, stream.id, now, events)
+            .await
+            .map_err(store_error)?;
     }
     let mut out = serde_json::json!({ "nextSequenceToken": sequence_token(stream.id) });
     if !verdict.rejected.is_empty() {
@@ -150,15 +183,23 @@ struct OutputLogEvent<'a> {
 }
 
 fn position(event: &StoredEvent) -> EventPosition {
-    EventPosition { timestamp: event.timestamp, seq: event.seq }
+    EventPosition {
+        timestamp: event.timestamp,
+        seq: event.seq,
+    }
 }
 
 fn invalid_token() -> AwsError {
     invalid_parameter("The specified nextToken is invalid.")
 }
 
-pub async fn get_log_events(service: &LogsService, scope: &Scope, request: GetLogEventsRequest) -> Result<Value, AwsError> {
-    let group_name = group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
+pub async fn get_log_events(
+    service: &LogsService,
+    scope: &Scope,
+    request: GetLogEventsRequest,
+) -> Result<Value, AwsError> {
+    let group_name =
+        group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
     let group = require_group(service, scope, &group_name).await?;
     let stream = service
         .store
@@ -212,14 +253,30 @@ pub async fn get_log_events(service: &LogsService, scope: &Scope, request: GetLo
     }
 
     let (forward, backward) = match (events.first(), events.last()) {
-        (Some(first), Some(last)) => (EventToken::Forward(position(last)), EventToken::Backward(position(first))),
+        (Some(first), Some(last)) => (
+            EventToken::Forward(position(last)),
+            EventToken::Backward(position(first)),
+        ),
         _ => match token {
-            Some(EventToken::Forward(p)) => (EventToken::Forward(p), EventToken::Backward(successor(p))),
-            Some(EventToken::Backward(p)) => (EventToken::Forward(predecessor(p)), EventToken::Backward(p)),
+            Some(EventToken::Forward(p)) => {
+                (EventToken::Forward(p), EventToken::Backward(successor(p)))
+            }
+            Some(EventToken::Backward(p)) => {
+                (EventToken::Forward(predecessor(p)), EventToken::Backward(p))
+            }
             None => {
-                let start = EventPosition { timestamp: request.start_time.unwrap_or(i64::MIN / 4), seq: 0 };
-                let end = EventPosition { timestamp: request.end_time.unwrap_or(i64::MAX / 4), seq: 0 };
-                (EventToken::Forward(predecessor(start)), EventToken::Backward(end))
+                let start = EventPosition {
+                    timestamp: request.start_time.unwrap_or(i64::MIN / 4),
+                    seq: 0,
+                };
+                let end = EventPosition {
+                    timestamp: request.end_time.unwrap_or(i64::MAX / 4),
+                    seq: 0,
+                };
+                (
+                    EventToken::Forward(predecessor(start)),
+                    EventToken::Backward(end),
+                )
             }
         },
     };
@@ -230,7 +287,11 @@ pub async fn get_log_events(service: &LogsService, scope: &Scope, request: GetLo
     };
     let shapes: Vec<OutputLogEvent<'_>> = events
         .iter()
-        .map(|e| OutputLogEvent { timestamp: e.timestamp, message: &e.message, ingestion_time: e.ingestion_time })
+        .map(|e| OutputLogEvent {
+            timestamp: e.timestamp,
+            message: &e.message,
+            ingestion_time: e.ingestion_time,
+        })
         .collect();
     Ok(serde_json::json!({
         "events": to_value(&shapes)?,
@@ -263,10 +324,17 @@ struct FilteredLogEvent<'a> {
     event_id: String,
 }
 
-pub async fn filter_log_events(service: &LogsService, scope: &Scope, request: FilterLogEventsRequest) -> Result<Value, AwsError> {
-    let group_name = group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
+pub async fn filter_log_events(
+    service: &LogsService,
+    scope: &Scope,
+    request: FilterLogEventsRequest,
+) -> Result<Value, AwsError> {
+    let group_name =
+        group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
     if request.log_stream_names.is_some() && request.log_stream_name_prefix.is_some() {
-        return Err(invalid_parameter("logStreamNames and logStreamNamePrefix are mutually exclusive parameters."));
+        return Err(invalid_parameter(
+            "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.",
+        ));
     }
     let pattern = match request.filter_pattern.as_deref() {
         Some(text) => Some(FilterPattern::parse(text).map_err(|e| invalid_parameter(e.message))?),
@@ -276,15 +344,32 @@ pub async fn filter_log_events(service: &LogsService, scope: &Scope, request: Fi
 
     let all_streams: Vec<LogStream> = service
         .store
-        .list_log_streams(group.id, StreamOrder::LogStreamName, request.log_stream_name_prefix.as_deref(), false, None, usize::MAX)
+        .list_log_streams(
+            group.id,
+            StreamOrder::LogStreamName,
+            request.log_stream_name_prefix.as_deref(),
+            false,
+            None,
+            usize::MAX,
+        )
         .await
         .map_err(store_error)?;
-    let names: HashMap<StreamId, &str> = all_streams.iter().map(|s| (s.id, s.name.as_str())).collect();
-    let selection: Option<Vec<StreamId>> = match (&request.log_stream_names, &request.log_stream_name_prefix) {
-        (Some(wanted), _) => Some(all_streams.iter().filter(|s| wanted.contains(&s.name)).map(|s| s.id).collect()),
-        (None, Some(_)) => Some(all_streams.iter().map(|s| s.id).collect()),
-        (None, None) => None,
-    };
+    let names: HashMap<StreamId, &str> = all_streams
+        .iter()
+        .map(|s| (s.id, s.name.as_str()))
+        .collect();
+    let selection: Option<Vec<StreamId>> =
+        match (&request.log_stream_names, &request.log_stream_name_prefix) {
+            (Some(wanted), _) => Some(
+                all_streams
+                    .iter()
+                    .filter(|s| wanted.contains(&s.name))
+                    .map(|s| s.id)
+                    .collect(),
+            ),
+            (None, Some(_)) => Some(all_streams.iter().map(|s| s.id).collect()),
+            (None, None) => None,
+        };
 
     let mut selection_key: Vec<u8> = Vec::new();
     if let Some(ids) = &selection {
@@ -343,7 +428,11 @@ pub async fn filter_log_events(service: &LogsService, scope: &Scope, request: Fi
         .max(1.min(events.len()));
     let truncated = keep < events.len();
     events.truncate(keep);
-    let resume = if truncated { events.last().map(position) } else { page.resume_after.or(events.last().map(position)) };
+    let resume = if truncated {
+        events.last().map(position)
+    } else {
+        page.resume_after.or(events.last().map(position))
+    };
     let shapes: Vec<FilteredLogEvent<'_>> = events
         .iter()
         .map(|e| FilteredLogEvent {
@@ -357,7 +446,8 @@ pub async fn filter_log_events(service: &LogsService, scope: &Scope, request: Fi
     let mut out = serde_json::json!({ "events": to_value(&shapes)?, "searchedLogStreams": [] });
     if truncated || !page.exhausted {
         if let Some(p) = resume {
-            out["nextToken"] = Value::String(encode_event_token(EventToken::Forward(p), token_binding));
+            out["nextToken"] =
+                Value::String(encode_event_token(EventToken::Forward(p), token_binding));
         }
     }
     Ok(out)
@@ -371,11 +461,25 @@ mod tests {
 
     #[test]
     fn batch_rules_split_old_new_and_expired() {
-        let ts = [NOW - FOURTEEN_DAYS_MS - 1, NOW - 3 * DAY_MS, NOW - 1000, NOW, NOW + TWO_HOURS_MS + 1];
+        let ts = [
+            NOW - FOURTEEN_DAYS_MS - 1,
+            NOW - 3 * DAY_MS,
+            NOW - 1000,
+            NOW,
+            NOW + TWO_HOURS_MS + 1,
+        ];
         let err = judge_batch(&ts, NOW, None).unwrap_err();
-        assert!(err.message.contains("24 hours"), "valid events spanning 3 days must fail");
+        assert!(
+            err.message.contains("24 hours"),
+            "valid events spanning 3 days must fail"
+        );
 
-        let ts = [NOW - FOURTEEN_DAYS_MS - 1, NOW - 1000, NOW, NOW + TWO_HOURS_MS + 1];
+        let ts = [
+            NOW - FOURTEEN_DAYS_MS - 1,
+            NOW - 1000,
+            NOW,
+            NOW + TWO_HOURS_MS + 1,
+        ];
         let verdict = judge_batch(&ts, NOW, None).unwrap();
         assert_eq!(verdict.accepted, 1..3);
         assert_eq!(verdict.rejected.too_old_log_event_end_index, Some(1));
@@ -393,6 +497,10 @@ mod tests {
         assert_eq!(verdict.rejected.too_new_log_event_start_index, Some(0));
 
         let ts = [NOW, NOW + TWO_HOURS_MS];
-        assert_eq!(judge_batch(&ts, NOW, None).unwrap().accepted, 0..2, "exactly 2 h ahead is still accepted");
+        assert_eq!(
+            judge_batch(&ts, NOW, None).unwrap().accepted,
+            0..2,
+            "exactly 2 h ahead is still accepted"
+        );
     }
 }

@@ -8,7 +8,10 @@ use watchtrail_protocol::AwsError;
 use watchtrail_store::{LogGroup, LogGroupChange, NewLogGroup, Scope};
 
 use crate::token::{decode_listing_token, encode_listing_token};
-use crate::{arn, invalid_parameter, now_ms, require_group, store_error, to_value, LogsService, RETENTION_DAYS};
+use crate::{
+    arn, invalid_parameter, now_ms, require_group, store_error, to_value, LogsService,
+    RETENTION_DAYS,
+};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,9 +105,15 @@ pub(crate) fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), AwsEr
     Ok(())
 }
 
-pub async fn create_log_group(service: &LogsService, scope: &Scope, request: CreateLogGroupRequest) -> Result<Value, AwsError> {
+pub async fn create_log_group(
+    service: &LogsService,
+    scope: &Scope,
+    request: CreateLogGroupRequest,
+) -> Result<Value, AwsError> {
     if request.log_group_name.starts_with("aws/") {
-        return Err(invalid_parameter("Log group names starting with 'aws/' are reserved for AWS services."));
+        return Err(invalid_parameter(
+            "Log group names starting with 'aws/' are reserved for AWS services.",
+        ));
     }
     let tags = request.tags.unwrap_or_default();
     validate_tags(&tags)?;
@@ -121,11 +130,19 @@ pub async fn create_log_group(service: &LogsService, scope: &Scope, request: Cre
         deletion_protection_enabled: request.deletion_protection_enabled.unwrap_or(false),
         tags,
     };
-    service.store.create_log_group(scope, group).await.map_err(store_error)?;
+    service
+        .store
+        .create_log_group(scope, group)
+        .await
+        .map_err(store_error)?;
     Ok(Value::Null)
 }
 
-pub async fn delete_log_group(service: &LogsService, scope: &Scope, request: LogGroupNameRequest) -> Result<Value, AwsError> {
+pub async fn delete_log_group(
+    service: &LogsService,
+    scope: &Scope,
+    request: LogGroupNameRequest,
+) -> Result<Value, AwsError> {
     let group = require_group(service, scope, &request.log_group_name).await?;
     if group.deletion_protection_enabled {
         return Err(AwsError::client(
@@ -133,7 +150,11 @@ pub async fn delete_log_group(service: &LogsService, scope: &Scope, request: Log
             "Log group deletion protection is enabled. Disable it before deleting the log group.",
         ));
     }
-    service.store.delete_log_group(scope, &request.log_group_name).await.map_err(store_error)?;
+    service
+        .store
+        .delete_log_group(scope, &request.log_group_name)
+        .await
+        .map_err(store_error)?;
     Ok(Value::Null)
 }
 
@@ -152,9 +173,15 @@ fn invalid_token() -> AwsError {
     invalid_parameter("The specified nextToken is invalid.")
 }
 
-pub async fn describe_log_groups(service: &LogsService, scope: &Scope, request: DescribeLogGroupsRequest) -> Result<Value, AwsError> {
+pub async fn describe_log_groups(
+    service: &LogsService,
+    scope: &Scope,
+    request: DescribeLogGroupsRequest,
+) -> Result<Value, AwsError> {
     if request.log_group_name_prefix.is_some() && request.log_group_name_pattern.is_some() {
-        return Err(invalid_parameter("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."));
+        return Err(invalid_parameter(
+            "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.",
+        ));
     }
     if request.log_group_identifiers.is_some()
         && (request.log_group_name_prefix.is_some() || request.log_group_name_pattern.is_some())
@@ -183,7 +210,12 @@ pub async fn describe_log_groups(service: &LogsService, scope: &Scope, request: 
             if after.as_deref().is_some_and(|a| name.as_str() <= a) {
                 continue;
             }
-            if let Some(group) = service.store.log_group(scope, &name).await.map_err(store_error)? {
+            if let Some(group) = service
+                .store
+                .log_group(scope, &name)
+                .await
+                .map_err(store_error)?
+            {
                 if selected.len() == limit {
                     more = true;
                     break;
@@ -198,7 +230,12 @@ pub async fn describe_log_groups(service: &LogsService, scope: &Scope, request: 
         'outer: loop {
             let page = service
                 .store
-                .list_log_groups(scope, request.log_group_name_prefix.as_deref(), cursor.as_deref(), batch)
+                .list_log_groups(
+                    scope,
+                    request.log_group_name_prefix.as_deref(),
+                    cursor.as_deref(),
+                    batch,
+                )
                 .await
                 .map_err(store_error)?;
             let exhausted = page.len() < batch;
@@ -208,7 +245,10 @@ pub async fn describe_log_groups(service: &LogsService, scope: &Scope, request: 
                     .log_group_name_pattern
                     .as_deref()
                     .is_none_or(|p| group.name.contains(p));
-                let class_ok = request.log_group_class.as_deref().is_none_or(|c| group.log_group_class == c);
+                let class_ok = request
+                    .log_group_class
+                    .as_deref()
+                    .is_none_or(|c| group.log_group_class == c);
                 if pattern_ok && class_ok {
                     if selected.len() == limit {
                         more = true;
@@ -222,9 +262,29 @@ pub async fn describe_log_groups(service: &LogsService, scope: &Scope, request: 
             }
         }
     }
-    let next_token = if more { selected.last().map(|g| encode_listing_token("dlg", &g.name)) } else { None };
-    let groups: Vec<LogGroupShape> = selected.iter().map(log_group_shape).collect();
-    let mut out = serde_json::json!({ "logGroups": to_value(&groups)? });
+    let next_token = if more {
+        selected
+            .last()
+            .map(|g| encode_listing_token("dlg", &g.name))
+    } else {
+        None
+    };
+    let groups: Value = if request.log_group_name_pattern.is_some() {
+        // AWS documents that a pattern search returns only these three members.
+        selected
+            .iter()
+            .map(|g| {
+                serde_json::json!({
+                    "logGroupName": g.name,
+                    "creationTime": g.creation_time,
+                    "arn": arn::log_group_arn_wildcard(&g.scope, &g.name),
+                })
+            })
+            .collect()
+    } else {
+        to_value(&selected.iter().map(log_group_shape).collect::<Vec<_>>())?
+    };
+    let mut out = serde_json::json!({ "logGroups": groups });
     if let Some(token) = next_token {
         out["nextToken"] = Value::String(token);
     }
@@ -234,15 +294,24 @@ pub async fn describe_log_groups(service: &LogsService, scope: &Scope, request: 
 /// ListLogGroups' `logGroupNamePattern`: up to five `|`-separated alternatives; `^` anchors an
 /// alternative at the start of the name, otherwise it matches anywhere. Case-sensitive.
 fn matches_list_pattern(pattern: &str, name: &str) -> bool {
-    pattern.split('|').any(|alternative| match alternative.strip_prefix('^') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name.contains(alternative),
-    })
+    pattern
+        .split('|')
+        .any(|alternative| match alternative.strip_prefix('^') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name.contains(alternative),
+        })
 }
 
-pub async fn list_log_groups(service: &LogsService, scope: &Scope, request: ListLogGroupsRequest) -> Result<Value, AwsError> {
+pub async fn list_log_groups(
+    service: &LogsService,
+    scope: &Scope,
+    request: ListLogGroupsRequest,
+) -> Result<Value, AwsError> {
     check_own_accounts(scope, &request.account_identifiers)?;
-    if request.log_group_tags.is_some() || request.data_sources.is_some() || request.field_index_names.is_some() {
+    if request.log_group_tags.is_some()
+        || request.data_sources.is_some()
+        || request.field_index_names.is_some()
+    {
         return Err(invalid_parameter(
             "Filtering by logGroupTags, dataSources or fieldIndexNames is not supported by this watchtrail server yet.",
         ));
@@ -268,7 +337,10 @@ pub async fn list_log_groups(service: &LogsService, scope: &Scope, request: List
                 .log_group_name_pattern
                 .as_deref()
                 .is_none_or(|p| matches_list_pattern(p, &group.name));
-            let class_ok = request.log_group_class.as_deref().is_none_or(|c| group.log_group_class == c);
+            let class_ok = request
+                .log_group_class
+                .as_deref()
+                .is_none_or(|c| group.log_group_class == c);
             if pattern_ok && class_ok {
                 if selected.len() == limit {
                     more = true;
@@ -300,7 +372,11 @@ pub async fn list_log_groups(service: &LogsService, scope: &Scope, request: List
     Ok(out)
 }
 
-pub async fn put_retention_policy(service: &LogsService, scope: &Scope, request: PutRetentionPolicyRequest) -> Result<Value, AwsError> {
+pub async fn put_retention_policy(
+    service: &LogsService,
+    scope: &Scope,
+    request: PutRetentionPolicyRequest,
+) -> Result<Value, AwsError> {
     if !RETENTION_DAYS.contains(&request.retention_in_days) {
         let set: Vec<String> = RETENTION_DAYS.iter().map(i32::to_string).collect();
         return Err(invalid_parameter(format!(
@@ -312,17 +388,29 @@ pub async fn put_retention_policy(service: &LogsService, scope: &Scope, request:
     require_group(service, scope, &request.log_group_name).await?;
     service
         .store
-        .update_log_group(scope, &request.log_group_name, LogGroupChange::SetRetention(Some(request.retention_in_days)))
+        .update_log_group(
+            scope,
+            &request.log_group_name,
+            LogGroupChange::SetRetention(Some(request.retention_in_days)),
+        )
         .await
         .map_err(store_error)?;
     Ok(Value::Null)
 }
 
-pub async fn delete_retention_policy(service: &LogsService, scope: &Scope, request: LogGroupNameRequest) -> Result<Value, AwsError> {
+pub async fn delete_retention_policy(
+    service: &LogsService,
+    scope: &Scope,
+    request: LogGroupNameRequest,
+) -> Result<Value, AwsError> {
     require_group(service, scope, &request.log_group_name).await?;
     service
         .store
-        .update_log_group(scope, &request.log_group_name, LogGroupChange::SetRetention(None))
+        .update_log_group(
+            scope,
+            &request.log_group_name,
+            LogGroupChange::SetRetention(None),
+        )
         .await
         .map_err(store_error)?;
     Ok(Value::Null)

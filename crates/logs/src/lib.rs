@@ -21,7 +21,8 @@ use watchtrail_store::{Scope, Store, StoreError};
 
 /// Retention values CloudWatch Logs accepts, in the order AWS lists them in its error message.
 pub const RETENTION_DAYS: [i32; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
 ];
 
 pub struct LogsService {
@@ -42,7 +43,10 @@ impl LogsService {
 }
 
 pub(crate) fn scope_of(context: &RequestContext) -> Scope {
-    Scope { account_id: context.account_id().to_string(), region: context.region.clone() }
+    Scope {
+        account_id: context.account_id().to_string(),
+        region: context.region.clone(),
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -67,13 +71,15 @@ pub(crate) fn to_value<T: serde::Serialize>(output: &T) -> Result<Value, AwsErro
 /// Maps store failures to what CloudWatch Logs would answer.
 pub(crate) fn store_error(err: StoreError) -> AwsError {
     match err {
-        StoreError::LogGroupAlreadyExists => {
-            AwsError::client("ResourceAlreadyExistsException", "The specified log group already exists")
-        }
+        StoreError::LogGroupAlreadyExists => AwsError::client(
+            "ResourceAlreadyExistsException",
+            "The specified log group already exists",
+        ),
         StoreError::LogGroupNotFound => arn::not_found_group(),
-        StoreError::LogStreamAlreadyExists => {
-            AwsError::client("ResourceAlreadyExistsException", "The specified log stream already exists")
-        }
+        StoreError::LogStreamAlreadyExists => AwsError::client(
+            "ResourceAlreadyExistsException",
+            "The specified log stream already exists",
+        ),
         StoreError::LogStreamNotFound => arn::not_found_stream(),
         StoreError::Throttled(reason) => {
             tracing::warn!(%reason, "throttling");
@@ -85,7 +91,9 @@ pub(crate) fn store_error(err: StoreError) -> AwsError {
         }
         StoreError::Corrupt(reason) => {
             tracing::error!(%reason, "corrupt data refused");
-            AwsError::service_unavailable("Stored data failed its integrity check and is not served")
+            AwsError::service_unavailable(
+                "Stored data failed its integrity check and is not served",
+            )
         }
         StoreError::Internal(reason) => {
             tracing::error!(%reason, "store failure");
@@ -104,7 +112,12 @@ impl AwsJsonService for LogsService {
         "InvalidParameterException"
     }
 
-    async fn call(&self, context: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+    async fn call(
+        &self,
+        context: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let scope = scope_of(context);
         match operation {
             "CreateLogGroup" => groups::create_log_group(self, &scope, parse(input)?).await,
@@ -112,16 +125,22 @@ impl AwsJsonService for LogsService {
             "DescribeLogGroups" => groups::describe_log_groups(self, &scope, parse(input)?).await,
             "ListLogGroups" => groups::list_log_groups(self, &scope, parse(input)?).await,
             "PutRetentionPolicy" => groups::put_retention_policy(self, &scope, parse(input)?).await,
-            "DeleteRetentionPolicy" => groups::delete_retention_policy(self, &scope, parse(input)?).await,
+            "DeleteRetentionPolicy" => {
+                groups::delete_retention_policy(self, &scope, parse(input)?).await
+            }
             "CreateLogStream" => streams::create_log_stream(self, &scope, parse(input)?).await,
             "DeleteLogStream" => streams::delete_log_stream(self, &scope, parse(input)?).await,
-            "DescribeLogStreams" => streams::describe_log_streams(self, &scope, parse(input)?).await,
+            "DescribeLogStreams" => {
+                streams::describe_log_streams(self, &scope, parse(input)?).await
+            }
             "PutLogEvents" => events::put_log_events(self, &scope, parse(input)?).await,
             "GetLogEvents" => events::get_log_events(self, &scope, parse(input)?).await,
             "FilterLogEvents" => events::filter_log_events(self, &scope, parse(input)?).await,
             "TagResource" => tags::tag_resource(self, &scope, parse(input)?).await,
             "UntagResource" => tags::untag_resource(self, &scope, parse(input)?).await,
-            "ListTagsForResource" => tags::list_tags_for_resource(self, &scope, parse(input)?).await,
+            "ListTagsForResource" => {
+                tags::list_tags_for_resource(self, &scope, parse(input)?).await
+            }
             "TagLogGroup" => tags::tag_log_group(self, &scope, parse(input)?).await,
             "UntagLogGroup" => tags::untag_log_group(self, &scope, parse(input)?).await,
             "ListTagsLogGroup" => tags::list_tags_log_group(self, &scope, parse(input)?).await,
@@ -159,6 +178,8 @@ pub(crate) fn group_name_or_identifier(
         )),
         (Some(name), None) => Ok(name),
         (None, Some(identifier)) => arn::resolve_identifier(scope, &identifier),
-        (None, None) => Err(invalid_parameter("Should provide either logGroupName or logGroupIdentifier.")),
+        (None, None) => Err(invalid_parameter(
+            "Should provide either logGroupName or logGroupIdentifier.",
+        )),
     }
 }

@@ -6,7 +6,10 @@ use watchtrail_protocol::AwsError;
 use watchtrail_store::{LogStream, Scope, StreamCursor, StreamOrder};
 
 use crate::token::{decode_listing_token, encode_listing_token};
-use crate::{arn, group_name_or_identifier, invalid_parameter, now_ms, require_group, store_error, to_value, LogsService};
+use crate::{
+    arn, group_name_or_identifier, invalid_parameter, now_ms, require_group, store_error, to_value,
+    LogsService,
+};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,7 +48,11 @@ struct LogStreamShape {
     stored_bytes: u64,
 }
 
-pub async fn create_log_stream(service: &LogsService, scope: &Scope, request: LogStreamRequest) -> Result<Value, AwsError> {
+pub async fn create_log_stream(
+    service: &LogsService,
+    scope: &Scope,
+    request: LogStreamRequest,
+) -> Result<Value, AwsError> {
     let group = require_group(service, scope, &request.log_group_name).await?;
     service
         .store
@@ -55,7 +62,11 @@ pub async fn create_log_stream(service: &LogsService, scope: &Scope, request: Lo
     Ok(Value::Null)
 }
 
-pub async fn delete_log_stream(service: &LogsService, scope: &Scope, request: LogStreamRequest) -> Result<Value, AwsError> {
+pub async fn delete_log_stream(
+    service: &LogsService,
+    scope: &Scope,
+    request: LogStreamRequest,
+) -> Result<Value, AwsError> {
     let group = require_group(service, scope, &request.log_group_name).await?;
     service
         .store
@@ -69,7 +80,10 @@ fn encode_cursor(order: StreamOrder, stream: &LogStream) -> String {
     match order {
         StreamOrder::LogStreamName => encode_listing_token("sn", &stream.name),
         StreamOrder::LastEventTime => {
-            let ts = stream.last_event_timestamp.map(|t| t.to_string()).unwrap_or_default();
+            let ts = stream
+                .last_event_timestamp
+                .map(|t| t.to_string())
+                .unwrap_or_default();
             encode_listing_token("st", &format!("{ts}\n{}", stream.name))
         }
     }
@@ -81,25 +95,39 @@ fn decode_cursor(order: StreamOrder, token: &str) -> Option<StreamCursor> {
         StreamOrder::LastEventTime => {
             let raw = decode_listing_token("st", token)?;
             let (ts, name) = raw.split_once('\n')?;
-            let ts = if ts.is_empty() { None } else { Some(ts.parse().ok()?) };
+            let ts = if ts.is_empty() {
+                None
+            } else {
+                Some(ts.parse().ok()?)
+            };
             Some(StreamCursor::LastEventTime(ts, name.to_string()))
         }
     }
 }
 
-pub async fn describe_log_streams(service: &LogsService, scope: &Scope, request: DescribeLogStreamsRequest) -> Result<Value, AwsError> {
-    let group_name = group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
+pub async fn describe_log_streams(
+    service: &LogsService,
+    scope: &Scope,
+    request: DescribeLogStreamsRequest,
+) -> Result<Value, AwsError> {
+    let group_name =
+        group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
     let order = match request.order_by.as_deref() {
         None | Some("LogStreamName") => StreamOrder::LogStreamName,
         Some(_) => StreamOrder::LastEventTime,
     };
     if order == StreamOrder::LastEventTime && request.log_stream_name_prefix.is_some() {
-        return Err(invalid_parameter("Cannot order by LastEventTime with a logStreamNamePrefix."));
+        return Err(invalid_parameter(
+            "Cannot order by LastEventTime with a logStreamNamePrefix.",
+        ));
     }
     let group = require_group(service, scope, &group_name).await?;
     let limit = request.limit.unwrap_or(50);
     let after = match &request.next_token {
-        Some(t) => Some(decode_cursor(order, t).ok_or_else(|| invalid_parameter("The specified nextToken is invalid."))?),
+        Some(t) => Some(
+            decode_cursor(order, t)
+                .ok_or_else(|| invalid_parameter("The specified nextToken is invalid."))?,
+        ),
         None => None,
     };
     let mut streams = service
@@ -124,7 +152,9 @@ pub async fn describe_log_streams(service: &LogsService, scope: &Scope, request:
             first_event_timestamp: s.first_event_timestamp,
             last_event_timestamp: s.last_event_timestamp,
             last_ingestion_time: s.last_ingestion_time,
-            upload_sequence_token: s.last_ingestion_time.map(|_| crate::events::sequence_token(s.id)),
+            upload_sequence_token: s
+                .last_ingestion_time
+                .map(|_| crate::events::sequence_token(s.id)),
             arn: arn::log_stream_arn(scope, &group.name, &s.name),
             stored_bytes: 0,
         })

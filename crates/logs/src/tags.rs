@@ -60,13 +60,29 @@ fn group_from_arn(scope: &Scope, resource_arn: &str) -> Result<String, AwsError>
     Ok(name)
 }
 
-async fn add_tags(service: &LogsService, scope: &Scope, name: &str, tags: BTreeMap<String, String>) -> Result<(), AwsError> {
+async fn add_tags(
+    service: &LogsService,
+    scope: &Scope,
+    name: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<(), AwsError> {
     validate_tags(&tags)?;
     let group = require_group(service, scope, name).await?;
-    let merged = group.tags.keys().chain(tags.keys()).collect::<std::collections::BTreeSet<_>>().len();
+    let merged = group
+        .tags
+        .keys()
+        .chain(tags.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     if merged > MAX_TAGS {
-        return Err(AwsError::client("TooManyTagsException", "A resource can have no more than 50 tags.")
-            .with_extra("resourceName", Value::String(arn::log_group_arn(scope, name))));
+        return Err(AwsError::client(
+            "TooManyTagsException",
+            "A resource can have no more than 50 tags.",
+        )
+        .with_extra(
+            "resourceName",
+            Value::String(arn::log_group_arn(scope, name)),
+        ));
     }
     service
         .store
@@ -76,7 +92,12 @@ async fn add_tags(service: &LogsService, scope: &Scope, name: &str, tags: BTreeM
     Ok(())
 }
 
-async fn remove_tags(service: &LogsService, scope: &Scope, name: &str, keys: Vec<String>) -> Result<(), AwsError> {
+async fn remove_tags(
+    service: &LogsService,
+    scope: &Scope,
+    name: &str,
+    keys: Vec<String>,
+) -> Result<(), AwsError> {
     require_group(service, scope, name).await?;
     service
         .store
@@ -91,33 +112,57 @@ async fn tags_of(service: &LogsService, scope: &Scope, name: &str) -> Result<Val
     Ok(serde_json::json!({ "tags": group.tags }))
 }
 
-pub async fn tag_resource(service: &LogsService, scope: &Scope, request: TagResourceRequest) -> Result<Value, AwsError> {
+pub async fn tag_resource(
+    service: &LogsService,
+    scope: &Scope,
+    request: TagResourceRequest,
+) -> Result<Value, AwsError> {
     let name = group_from_arn(scope, &request.resource_arn)?;
     add_tags(service, scope, &name, request.tags).await?;
     Ok(Value::Null)
 }
 
-pub async fn untag_resource(service: &LogsService, scope: &Scope, request: UntagResourceRequest) -> Result<Value, AwsError> {
+pub async fn untag_resource(
+    service: &LogsService,
+    scope: &Scope,
+    request: UntagResourceRequest,
+) -> Result<Value, AwsError> {
     let name = group_from_arn(scope, &request.resource_arn)?;
     remove_tags(service, scope, &name, request.tag_keys).await?;
     Ok(Value::Null)
 }
 
-pub async fn list_tags_for_resource(service: &LogsService, scope: &Scope, request: ResourceArnRequest) -> Result<Value, AwsError> {
+pub async fn list_tags_for_resource(
+    service: &LogsService,
+    scope: &Scope,
+    request: ResourceArnRequest,
+) -> Result<Value, AwsError> {
     let name = group_from_arn(scope, &request.resource_arn)?;
     tags_of(service, scope, &name).await
 }
 
-pub async fn tag_log_group(service: &LogsService, scope: &Scope, request: TagLogGroupRequest) -> Result<Value, AwsError> {
+pub async fn tag_log_group(
+    service: &LogsService,
+    scope: &Scope,
+    request: TagLogGroupRequest,
+) -> Result<Value, AwsError> {
     add_tags(service, scope, &request.log_group_name, request.tags).await?;
     Ok(Value::Null)
 }
 
-pub async fn untag_log_group(service: &LogsService, scope: &Scope, request: UntagLogGroupRequest) -> Result<Value, AwsError> {
+pub async fn untag_log_group(
+    service: &LogsService,
+    scope: &Scope,
+    request: UntagLogGroupRequest,
+) -> Result<Value, AwsError> {
     remove_tags(service, scope, &request.log_group_name, request.tags).await?;
     Ok(Value::Null)
 }
 
-pub async fn list_tags_log_group(service: &LogsService, scope: &Scope, request: ListTagsLogGroupRequest) -> Result<Value, AwsError> {
+pub async fn list_tags_log_group(
+    service: &LogsService,
+    scope: &Scope,
+    request: ListTagsLogGroupRequest,
+) -> Result<Value, AwsError> {
     tags_of(service, scope, &request.log_group_name).await
 }

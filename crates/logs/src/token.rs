@@ -40,7 +40,10 @@ pub fn decode_event_token(token: &str, binding: u64) -> Option<EventToken> {
     if bound != binding % 10_000_000_000_000_000 {
         return None;
     }
-    let position = EventPosition { timestamp: i64::try_from(timestamp).ok()?, seq };
+    let position = EventPosition {
+        timestamp: i64::try_from(timestamp).ok()?,
+        seq,
+    };
     match prefix {
         "f" => Some(EventToken::Forward(position)),
         "b" => Some(EventToken::Backward(position)),
@@ -51,24 +54,41 @@ pub fn decode_event_token(token: &str, binding: u64) -> Option<EventToken> {
 /// The position immediately before `p` in `(timestamp, seq)` order.
 pub fn predecessor(p: EventPosition) -> EventPosition {
     if p.seq > 0 {
-        EventPosition { timestamp: p.timestamp, seq: p.seq - 1 }
+        EventPosition {
+            timestamp: p.timestamp,
+            seq: p.seq - 1,
+        }
     } else {
-        EventPosition { timestamp: p.timestamp.saturating_sub(1), seq: u64::MAX }
+        EventPosition {
+            timestamp: p.timestamp.saturating_sub(1),
+            seq: u64::MAX,
+        }
     }
 }
 
 /// The position immediately after `p`.
 pub fn successor(p: EventPosition) -> EventPosition {
     if p.seq < u64::MAX {
-        EventPosition { timestamp: p.timestamp, seq: p.seq + 1 }
+        EventPosition {
+            timestamp: p.timestamp,
+            seq: p.seq + 1,
+        }
     } else {
-        EventPosition { timestamp: p.timestamp.saturating_add(1), seq: 0 }
+        EventPosition {
+            timestamp: p.timestamp.saturating_add(1),
+            seq: 0,
+        }
     }
 }
 
 /// AWS event ids are 56-digit strings; ours encode the event's position, unique per event.
 pub fn event_id(position: EventPosition) -> String {
-    format!("{:020}{:020}{:016}", position.timestamp as i128 + TIMESTAMP_OFFSET, position.seq, 0)
+    format!(
+        "{:020}{:020}{:016}",
+        position.timestamp as i128 + TIMESTAMP_OFFSET,
+        position.seq,
+        0
+    )
 }
 
 pub fn encode_listing_token(kind: &str, key: &str) -> String {
@@ -112,9 +132,18 @@ mod tests {
     #[test]
     fn event_tokens_roundtrip_and_are_bound() {
         for p in [
-            EventPosition { timestamp: 0, seq: 0 },
-            EventPosition { timestamp: 1_700_000_000_000, seq: 42 },
-            EventPosition { timestamp: -5, seq: u64::MAX },
+            EventPosition {
+                timestamp: 0,
+                seq: 0,
+            },
+            EventPosition {
+                timestamp: 1_700_000_000_000,
+                seq: 42,
+            },
+            EventPosition {
+                timestamp: -5,
+                seq: u64::MAX,
+            },
         ] {
             for t in [EventToken::Forward(p), EventToken::Backward(p)] {
                 let s = encode_event_token(t, 7);
@@ -124,7 +153,13 @@ mod tests {
             }
         }
         assert_eq!(decode_event_token("f/123", 7), None);
-        assert_eq!(decode_event_token("x/00000000000000000000000000000000000000000000000000000000", 0), None);
+        assert_eq!(
+            decode_event_token(
+                "x/00000000000000000000000000000000000000000000000000000000",
+                0
+            ),
+            None
+        );
     }
 
     #[test]
