@@ -214,11 +214,14 @@ fn add_report_fields(record: &mut Record<'_>) {
     if let Some(d) = num(record, "record.metrics.billedDurationMs") {
         extra.push(("@billedDuration", FieldValue::Int(d as i64)));
     }
-    if let Some(m) = num(record, "record.metrics.memorySizeMB") {
-        extra.push(("@memorySize", FieldValue::Int(m as i64 * 1_000_000)));
+    // Megabytes to bytes; a number too large for that is left out rather
+    // than wrapped (the fuzzer found one).
+    let bytes = |mb: f64| (mb as i64).checked_mul(1_000_000).map(FieldValue::Int);
+    if let Some(m) = num(record, "record.metrics.memorySizeMB").and_then(bytes) {
+        extra.push(("@memorySize", m));
     }
-    if let Some(m) = num(record, "record.metrics.maxMemoryUsedMB") {
-        extra.push(("@maxMemoryUsed", FieldValue::Int(m as i64 * 1_000_000)));
+    if let Some(m) = num(record, "record.metrics.maxMemoryUsedMB").and_then(bytes) {
+        extra.push(("@maxMemoryUsed", m));
     }
     if let Some(d) = num(record, "record.metrics.initDurationMs") {
         extra.push(("@initDuration", FieldValue::Float(d)));
