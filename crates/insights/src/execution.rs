@@ -145,7 +145,9 @@ impl Execution {
         let mut index = self.streaming_end;
         let mut rows = match self.collected {
             Collected::Rows(mut rows) => {
-                if !plan.aggregated && !plan.has_sort {
+                // Rows reach the first blocking command in the default
+                // `@timestamp desc` order unless that command is a sort.
+                if !plan.aggregated && !matches!(plan.commands.get(index), Some(Command::Sort(_))) {
                     sort_rows(&mut rows, None, &env);
                 }
                 rows

@@ -141,7 +141,6 @@ pub(crate) struct QueryPlan {
     /// Output columns, before `@ptr`.
     pub columns: Vec<String>,
     pub aggregated: bool,
-    pub has_sort: bool,
     /// False when the query reads only system fields, so events need no
     /// JSON/Lambda/VPC discovery.
     pub needs_discovery: bool,
@@ -195,7 +194,6 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
     let mut columns: Option<Vec<String>> = None;
     let mut display: Option<Vec<String>> = None;
     let mut aggregated = false;
-    let mut has_sort = false;
     for command in &parsed.commands {
         match command {
             Command::Fields(items) => {
@@ -216,7 +214,6 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 columns = Some(cols);
                 display = None;
             }
-            Command::Sort(_) => has_sort = true,
             _ => {}
         }
     }
@@ -231,7 +228,6 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 .or(columns)
                 .unwrap_or_else(|| vec!["@timestamp".to_string(), "@message".to_string()]),
             aggregated,
-            has_sort,
             needs_discovery: parsed
                 .referenced_fields
                 .iter()

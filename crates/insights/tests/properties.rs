@@ -358,3 +358,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn queries_and_executions_can_move_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<watchtrail_insights::Query>();
+    assert_send_sync::<watchtrail_insights::Execution>();
+    assert_send_sync::<watchtrail_insights::QueryError>();
+}
