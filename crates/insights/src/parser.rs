@@ -1117,6 +1117,13 @@ impl<'a> QueryParser<'a> {
             };
             args[1] = Expr::Regex(pattern);
         }
+        // After stats, `bin(5m)` or `round(avg(x), 1)` written again names
+        // the stats column, whose inputs are gone from the rows.
+        let text = self.text(name_token.start, close.end);
+        if !self.in_stats && self.stats_seen > 0 && self.first_stats_outputs.contains(&text) {
+            self.field_refs.push((text.clone(), name_token.start, close.end));
+            return Ok(Expr::Field(text));
+        }
         Ok(Expr::Call { function, args })
     }
 }
