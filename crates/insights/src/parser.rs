@@ -1121,7 +1121,8 @@ impl<'a> QueryParser<'a> {
         // the stats column, whose inputs are gone from the rows.
         let text = self.text(name_token.start, close.end);
         if !self.in_stats && self.stats_seen > 0 && self.first_stats_outputs.contains(&text) {
-            self.field_refs.push((text.clone(), name_token.start, close.end));
+            self.field_refs
+                .push((text.clone(), name_token.start, close.end));
             return Ok(Expr::Field(text));
         }
         Ok(Expr::Call { function, args })
