@@ -1028,7 +1028,7 @@ impl Store {
         let hidden = lock_err(self.hidden_streams.read()).clone();
         let encoded = {
             let frozen = frozen.clone();
-            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            run_in_background_thread(move || -> Result<_, StoreError> {
                 lock_err(frozen.write()).sort_all();
                 let m = lock_err(frozen.read());
                 let mut out = Vec::new();
@@ -1051,7 +1051,7 @@ impl Store {
                 Ok((out, stats, checkpoint, m.mem_bytes, m.events))
             })
             .await
-            .map_err(|e| StoreError::Internal(format!("segment encode task: {e}")))??
+            .map_err(|_| StoreError::Internal("segment encode thread died".into()))??
         };
         let (files, stats, checkpoint, mem_bytes, mem_events) = encoded;
         let mut metas = Vec::with_capacity(files.len());
@@ -1133,6 +1133,31 @@ impl Store {
         self.refresh_segment_totals().await;
         Ok(())
     }
+}
+
+/// Runs CPU-heavy background work (sorting and encoding segments) on its own thread at a lower
+/// scheduling priority, so on a small machine it takes the CPU the WAL writer and request
+/// handlers leave over instead of competing with them; if it falls behind, memtable limits
+/// throttle ingest.
+fn run_in_background_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> tokio::sync::oneshot::Receiver<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("segment-encode".into())
+        .spawn(move || {
+            // SAFETY: plain syscalls on the calling thread; on Linux the nice value is per thread.
+            #[cfg(target_os = "linux")]
+            unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+            }
+            let _ = tx.send(work());
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start a segment encode thread");
+    }
+    rx
 }
 
 async fn flusher_loop(store: Weak<Store>, interval: Duration) {
