@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use watchtrail_protocol::sigv4::{sign_headers, OutgoingRequest, SigningCredentials};
 
 const KEY: &str = "AKIABENCHMARK0000001";
 const SECRET: &str = "benchmarkSecretKey/0123456789abcdefghijk";
@@ -104,19 +105,23 @@ struct PreparedRequest {
 }
 
 fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
-    let headers = watchtrail_protocol::sigv4::sign_headers(
-        "POST",
-        host,
-        "/",
-        &[
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", target),
-        ],
-        &body,
-        KEY,
-        SECRET,
-        "us-east-1",
-        "logs",
+    let headers = sign_headers(
+        &OutgoingRequest {
+            method: "POST",
+            host,
+            path: "/",
+            headers: &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", target),
+            ],
+            body: &body,
+        },
+        &SigningCredentials {
+            access_key_id: KEY,
+            secret_access_key: SECRET,
+            region: "us-east-1",
+            service: "logs",
+        },
         chrono::Utc::now(),
     );
     PreparedRequest {
@@ -187,7 +192,7 @@ fn raw_disk_ceiling(
 
 /// One flow-log file per 5-minute window per ENI, as AWS delivers them.
 fn generate_flow_logs(out: &std::path::Path, mib: u64) -> anyhow::Result<()> {
-    let mut generator = Generator(0xf10_0f_1095);
+    let mut generator = Generator(0x000f_100f_1095);
     let dir = out.join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/20");
     std::fs::create_dir_all(&dir)?;
     let target = mib << 20;
@@ -224,7 +229,7 @@ fn generate_flow_logs(out: &std::path::Path, mib: u64) -> anyhow::Result<()> {
                 1 + (r >> 44) % 500,
                 40 + (r >> 36) % 1_000_000,
                 start + 60,
-                if (r >> 60) % 5 == 0 {
+                if (r >> 60).is_multiple_of(5) {
                     "REJECT"
                 } else {
                     "ACCEPT"
@@ -294,7 +299,7 @@ async fn main() -> anyhow::Result<()> {
         ),
     )
     .await?;
-    let mut generator = Generator(0x5eed_0f_1095);
+    let mut generator = Generator(0x005e_ed0f_1095);
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut per_client: Vec<Vec<PreparedRequest>> = Vec::new();
     let mut batch_bytes = 0usize;

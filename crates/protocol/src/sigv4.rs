@@ -482,19 +482,42 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8>
     hmac(&k_service, b"aws4_request")
 }
 
-/// Signs a request the way AWS SDKs do; used by tests, the load generator and outgoing calls.
+/// A request about to be signed (by tests, the load generator and outgoing calls).
+pub struct OutgoingRequest<'a> {
+    pub method: &'a str,
+    pub host: &'a str,
+    pub path: &'a str,
+    /// Headers to sign besides `host` and `x-amz-date`, which are added.
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
+
+pub struct SigningCredentials<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+/// Signs a request the way AWS SDKs do and returns the headers to send (all but `host`).
 pub fn sign_headers(
-    method: &str,
-    host: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    access_key_id: &str,
-    secret: &str,
-    region: &str,
-    service: &str,
+    request: &OutgoingRequest<'_>,
+    credentials: &SigningCredentials<'_>,
     now: DateTime<Utc>,
 ) -> Vec<(String, String)> {
+    let OutgoingRequest {
+        method,
+        host,
+        path,
+        headers,
+        body,
+    } = *request;
+    let SigningCredentials {
+        access_key_id,
+        secret_access_key: secret,
+        region,
+        service,
+    } = *credentials;
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let date = &amz_date[..8];
     let mut all: Vec<(String, String)> = headers
@@ -596,18 +619,22 @@ mod tests {
 
     fn signed(body: &[u8], secret: &str, at: DateTime<Utc>) -> HeaderMap {
         let pairs = sign_headers(
-            "POST",
-            "localhost:4588",
-            "/",
-            &[
-                ("content-type", "application/x-amz-json-1.1"),
-                ("x-amz-target", "Logs_20140328.DescribeLogGroups"),
-            ],
-            body,
-            "AKIDEXAMPLE",
-            secret,
-            "us-east-1",
-            "logs",
+            &OutgoingRequest {
+                method: "POST",
+                host: "localhost:4588",
+                path: "/",
+                headers: &[
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("x-amz-target", "Logs_20140328.DescribeLogGroups"),
+                ],
+                body,
+            },
+            &SigningCredentials {
+                access_key_id: "AKIDEXAMPLE",
+                secret_access_key: secret,
+                region: "us-east-1",
+                service: "logs",
+            },
             at,
         );
         let mut headers = HeaderMap::new();

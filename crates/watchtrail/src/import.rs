@@ -459,7 +459,7 @@ async fn import_file(
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         processed += 1;
-        if processed % 65_536 == 0 {
+        if processed.is_multiple_of(65_536) {
             bar.set_position(counter.load(Ordering::Relaxed));
         }
     }

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 
 use chrono::Utc;
 use common::{TestServer, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
-use watchtrail_protocol::sigv4::sign_headers;
+use watchtrail_protocol::sigv4::{sign_headers, OutgoingRequest, SigningCredentials};
 
 struct RawResponse {
     status: u16,
@@ -45,18 +45,22 @@ fn signed(
     at: chrono::DateTime<Utc>,
 ) -> Vec<(String, String)> {
     sign_headers(
-        "POST",
-        addr,
-        "/",
-        &[
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", "Logs_20140328.DescribeLogGroups"),
-        ],
-        body.as_bytes(),
-        key,
-        secret,
-        "us-east-1",
-        "logs",
+        &OutgoingRequest {
+            method: "POST",
+            host: addr,
+            path: "/",
+            headers: &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "Logs_20140328.DescribeLogGroups"),
+            ],
+            body: body.as_bytes(),
+        },
+        &SigningCredentials {
+            access_key_id: key,
+            secret_access_key: secret,
+            region: "us-east-1",
+            service: "logs",
+        },
         at,
     )
 }
@@ -193,18 +197,22 @@ fn malformed_requests_get_aws_shaped_client_errors() {
         ),
     ] {
         let headers = sign_headers(
-            "POST",
-            &addr,
-            "/",
-            &[
-                ("content-type", "application/x-amz-json-1.1"),
-                ("x-amz-target", target),
-            ],
-            body.as_bytes(),
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            "us-east-1",
-            "logs",
+            &OutgoingRequest {
+                method: "POST",
+                host: &addr,
+                path: "/",
+                headers: &[
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("x-amz-target", target),
+                ],
+                body: body.as_bytes(),
+            },
+            &SigningCredentials {
+                access_key_id: ACCESS_KEY_ID,
+                secret_access_key: SECRET_ACCESS_KEY,
+                region: "us-east-1",
+                service: "logs",
+            },
             Utc::now(),
         );
         let response = send(&addr, &headers, body);
