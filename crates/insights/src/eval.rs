@@ -16,7 +16,7 @@ pub struct EvalEnv {
 pub fn eval(expr: &Expr, row: &Row, env: &EvalEnv) -> Value {
     match expr {
         Expr::Literal(v) => v.clone(),
-        Expr::Field(name) => row.get(name).clone(),
+        Expr::Field(name) => field(row, name),
         // Periods and regexes only appear as arguments, where the caller
         // reads them directly.
         Expr::Period(_) | Expr::Regex(_) => Value::Null,
@@ -61,6 +61,51 @@ pub fn eval(expr: &Expr, row: &Row, env: &EvalEnv) -> Value {
         }
         Expr::Call { function, args } => call(*function, args, row, env),
     }
+}
+
+/// A field's value. A name the row lacks may address into a map or list
+/// held by a shorter name: `j.status.code`, `j.items.0` (`j.items[0]`).
+pub fn field(row: &Row, name: &str) -> Value {
+    let direct = row.get(name);
+    if !direct.is_null() {
+        return direct.clone();
+    }
+    for (dot, _) in name
+        .match_indices('.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        if let Value::Structured(json) = row.get(&name[..dot]) {
+            return navigate(json, &name[dot + 1..]).map_or(Value::Null, Value::from_json);
+        }
+    }
+    Value::Null
+}
+
+/// Follows a dotted path into JSON. Keys may themselves contain dots
+/// (written with backticks), so every split point is tried, longest key
+/// first.
+fn navigate<'j>(json: &'j serde_json::Value, path: &str) -> Option<&'j serde_json::Value> {
+    let step = |key: &str| match json {
+        serde_json::Value::Object(map) => map.get(key),
+        serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    };
+    if let Some(v) = step(path) {
+        return Some(v);
+    }
+    for (dot, _) in path
+        .match_indices('.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        if let Some(v) = step(&path[..dot]).and_then(|inner| navigate(inner, &path[dot + 1..])) {
+            return Some(v);
+        }
+    }
+    None
 }
 
 fn binary(op: BinaryOp, l: &Expr, r: &Expr, row: &Row, env: &EvalEnv) -> Value {

@@ -301,7 +301,7 @@ fn dedup(rows: &mut Vec<Row>, keys: &[Expr], env: &EvalEnv) {
 fn render_row(plan: &QueryPlan, row: &Row) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for name in &plan.columns {
-        if let Some(v) = row.get(name).render() {
+        if let Some(v) = crate::eval::field(row, name).display() {
             out.push((name.clone(), v));
         }
     }

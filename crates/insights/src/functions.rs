@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::net::Ipv4Addr;
 
 use crate::eval::EvalEnv;
-use crate::value::Value;
+use crate::value::{loose_eq, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScalarFunction {
@@ -61,6 +61,11 @@ pub enum ScalarFunction {
     QueryStartTime,
     QueryEndTime,
     QueryTimeRange,
+    // JSON
+    JsonParse,
+    JsonStringify,
+    JsonArraySize,
+    JsonArrayContains,
     // IP
     Ipv4ToNumber,
     IsPrivateIp,
@@ -131,6 +136,10 @@ impl ScalarFunction {
             "querystarttime" => QueryStartTime,
             "queryendtime" => QueryEndTime,
             "querytimerange" => QueryTimeRange,
+            "jsonparse" => JsonParse,
+            "jsonstringify" => JsonStringify,
+            "jsonarraysize" => JsonArraySize,
+            "jsonarraycontains" => JsonArrayContains,
             "ipv4tonumber" => Ipv4ToNumber,
             "isprivateip" => IsPrivateIp,
             "ispublicip" => IsPublicIp,
@@ -156,8 +165,8 @@ impl ScalarFunction {
             Substr => (2, 3),
             Replace | RegexReplace | If => (3, 3),
             Trim | Ltrim | Rtrim | Round => (1, 2),
-            StrContains | StartsWith | EndsWith | DateFloor | DateCeil | IsIpInSubnet
-            | IsIpv4InSubnet | IsIpv6InSubnet => (2, 2),
+            StrContains | StartsWith | EndsWith | DateFloor | DateCeil | JsonArrayContains
+            | IsIpInSubnet | IsIpv4InSubnet | IsIpv6InSubnet => (2, 2),
             _ => (1, 1),
         };
         Arity { min, max }
@@ -292,7 +301,7 @@ impl ScalarFunction {
                 Value::Int(_) | Value::Float(_) => args[0].clone(),
                 Value::Time(t) => Value::Int(*t),
                 Value::Bool(b) => Value::Int(*b as i64),
-                Value::Null => Value::Null,
+                Value::Null | Value::Structured(_) => Value::Null,
             },
             FromMillis => args[0]
                 .as_int()
@@ -376,6 +385,39 @@ impl ScalarFunction {
                 }
                 Value::Null
             }
+            JsonParse => {
+                match text(0).and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()) {
+                    Some(json @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                        Value::from_json(&json)
+                    }
+                    _ => Value::Null,
+                }
+            }
+            JsonStringify => match &args[0] {
+                Value::Structured(json) => Value::Str(json.to_string()),
+                Value::Str(s) => Value::Str(serde_json::Value::String(s.clone()).to_string()),
+                Value::Null => Value::Null,
+                v => v.render().map_or(Value::Null, Value::Str),
+            },
+            JsonArraySize => match &args[0] {
+                Value::Structured(json) => json
+                    .as_array()
+                    .map_or(Value::Null, |a| Value::Int(a.len() as i64)),
+                _ => Value::Null,
+            },
+            JsonArrayContains => match &args[0] {
+                // Case-sensitive: elements match by the same equality as `=`.
+                Value::Structured(json) => match json.as_array() {
+                    Some(items) => Value::Int(
+                        items
+                            .iter()
+                            .any(|item| loose_eq(&Value::from_json(item), &args[1]) == Some(true))
+                            as i64,
+                    ),
+                    None => Value::Null,
+                },
+                _ => Value::Null,
+            },
             Ipv4ToNumber => text(0)
                 .and_then(|s| s.trim().parse::<Ipv4Addr>().ok())
                 .map_or(Value::Null, |ip| Value::Int(u32::from(ip) as i64)),

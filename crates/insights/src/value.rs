@@ -2,6 +2,9 @@
 //! string in another, so every operator coerces at evaluation time.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
 
 use crate::period::format_timestamp;
 
@@ -15,11 +18,39 @@ pub enum Value {
     Str(String),
     /// Epoch milliseconds; rendered as a date.
     Time(i64),
+    /// A map or list from `jsonParse`: readable with `m.key` / `l[0]` and the
+    /// JSON functions, null to string, number and date functions, never
+    /// equal to anything.
+    Structured(Arc<Json>),
 }
 
 impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    /// A JSON value as a query value: objects and arrays stay structured,
+    /// `true`/`false` become text as in discovery, `null` is missing.
+    pub fn from_json(json: &Json) -> Value {
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Str(b.to_string()),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::String(s) => Value::Str(s.clone()),
+            Json::Object(_) | Json::Array(_) => Value::Structured(Arc::new(json.clone())),
+        }
+    }
+
+    /// How a result row shows the value: like [`Value::render`], plus maps
+    /// and lists as compact JSON.
+    pub fn display(&self) -> Option<String> {
+        match self {
+            Value::Structured(json) => Some(json.to_string()),
+            v => v.render(),
+        }
     }
 
     /// The numeric reading of a value. Strings count when they are a plain
@@ -32,7 +63,7 @@ impl Value {
             Value::Time(t) => Some(*t as f64),
             Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
             Value::Str(s) => parse_decimal(s),
-            Value::Null => None,
+            Value::Null | Value::Structured(_) => None,
         }
     }
 
@@ -73,7 +104,7 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0 && !f.is_nan(),
             Value::Str(s) => !s.is_empty(),
-            Value::Time(_) => true,
+            Value::Time(_) | Value::Structured(_) => true,
         }
     }
 
@@ -82,7 +113,7 @@ impl Value {
     /// predicate functions (`strcontains`, `isempty`, …).
     pub fn render(&self) -> Option<String> {
         Some(match self {
-            Value::Null => return None,
+            Value::Null | Value::Structured(_) => return None,
             Value::Bool(b) => if *b { "1" } else { "0" }.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => render_float(*f),
@@ -127,6 +158,9 @@ pub fn loose_eq(a: &Value, b: &Value) -> Option<bool> {
     if a.is_null() || b.is_null() {
         return None;
     }
+    if matches!(a, Value::Structured(_)) || matches!(b, Value::Structured(_)) {
+        return Some(false);
+    }
     if let (Some(x), Some(y)) = (a.as_number(), b.as_number()) {
         if !matches!((a, b), (Value::Str(_), Value::Str(_))) {
             return Some(x == y);
@@ -137,7 +171,11 @@ pub fn loose_eq(a: &Value, b: &Value) -> Option<bool> {
 
 /// Ordering for `<`, `>` and friends, with the same coercions as [`loose_eq`].
 pub fn loose_cmp(a: &Value, b: &Value) -> Option<Ordering> {
-    if a.is_null() || b.is_null() {
+    if a.is_null()
+        || b.is_null()
+        || matches!(a, Value::Structured(_))
+        || matches!(b, Value::Structured(_))
+    {
         return None;
     }
     if let (Some(x), Some(y)) = (a.as_number(), b.as_number()) {
@@ -149,7 +187,9 @@ pub fn loose_cmp(a: &Value, b: &Value) -> Option<Ordering> {
 /// Total order for `sort`, `sortsFirst` and stats group output: numbers
 /// (and numeric text) before other text, missing values last.
 pub fn sort_cmp(a: &Value, b: &Value) -> Ordering {
-    match (a.is_null(), b.is_null()) {
+    // Maps and lists cannot be sorted; they sort with the missing values.
+    let absent = |v: &Value| v.is_null() || matches!(v, Value::Structured(_));
+    match (absent(a), absent(b)) {
         (true, true) => return Ordering::Equal,
         (true, false) => return Ordering::Greater,
         (false, true) => return Ordering::Less,
