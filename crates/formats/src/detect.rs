@@ -94,6 +94,28 @@ fn score(kind: FormatKind, sample: &[&str]) -> Score {
 }
 
 pub fn detect(sample_lines: &[&str]) -> Detection {
+    // A CloudTrail trail file is one JSON document, not a record per line;
+    // the generic JSON parser would otherwise claim its single line.
+    let first = sample_lines
+        .iter()
+        .map(|l| l.trim_start())
+        .find(|l| !l.is_empty());
+    if let Some(first) = first {
+        let compact: String = first
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .take(12)
+            .collect();
+        if compact.starts_with("{\"Records\"") {
+            let whole = sample_lines.join("\n");
+            let parses = crate::json_logs::cloudtrail_records(whole.as_bytes()).is_ok();
+            return Detection::Detected {
+                kind: FormatKind::CloudTrail,
+                // A sample cut from a longer file does not parse whole.
+                confidence: if parses { 1.0 } else { 0.9 },
+            };
+        }
+    }
     let scores: Vec<Score> = FormatKind::ALL
         .iter()
         .map(|&k| score(k, sample_lines))

@@ -1141,6 +1141,24 @@ fn detection_on_every_fixture() {
             other => failures.push(format!("{name}: wanted {want}, got {other:?}")),
         }
     }
+    // A trail file, pretty-printed over several lines, cut short, and as AWS
+    // writes it (one line).
+    let trail = fixture("cloudtrail_file.json");
+    let pretty: Vec<&str> = trail.lines().collect();
+    let one_line = trail.replace('\n', "");
+    for (what, sample) in [
+        ("pretty", pretty.clone()),
+        ("cut", pretty[..2].to_vec()),
+        ("one line", vec![one_line.as_str()]),
+    ] {
+        match detect(&sample) {
+            Detection::Detected {
+                kind: FormatKind::CloudTrail,
+                confidence,
+            } => assert!(confidence >= 0.9, "{what}"),
+            other => failures.push(format!("cloudtrail_file.json ({what}): got {other:?}")),
+        }
+    }
     // The Lambda text fixture with its REPORT continuation joined.
     let lambda = fixture("lambda_text.log").replace("\t\nXRAY", "\tXRAY");
     let lines: Vec<&str> = lambda.lines().collect();
