@@ -1051,13 +1051,11 @@ impl<'a> QueryParser<'a> {
                 name_token.end,
             ));
         };
-        if function == ScalarFunction::Bin || function == ScalarFunction::Now {
+        if function == ScalarFunction::Bin {
             // bin() reads @timestamp; count it as a reference for the
-            // second-stats rule.
-            if function == ScalarFunction::Bin {
-                self.field_refs
-                    .push(("@timestamp".to_string(), name_token.start, name_token.end));
-            }
+            // second-stats rule and for discovery.
+            self.field_refs
+                .push(("@timestamp".to_string(), name_token.start, name_token.end));
         }
         let mut args = Vec::new();
         if self.peek()?.kind != TokenKind::RParen {
