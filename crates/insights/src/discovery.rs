@@ -52,8 +52,11 @@ impl FieldExtractor {
                 return fields;
             }
         }
-        if message.starts_with("REPORT ") {
-            discover_lambda_report(message, &mut fields);
+        if ["REPORT RequestId:", "START RequestId:", "END RequestId:"]
+            .iter()
+            .any(|p| message.starts_with(p))
+        {
+            discover_lambda_platform(message, &mut fields);
         } else if message.starts_with("2 ") {
             discover_vpc_flow(message, &mut fields);
         } else if message.starts_with("1.0 ") {
@@ -123,7 +126,9 @@ fn push(out: &mut Vec<(String, Value)>, budget: &mut usize, name: &str, value: V
     *budget -= 1;
 }
 
-fn discover_lambda_report(message: &str, out: &mut Vec<(String, Value)>) {
+/// Lambda platform lines: REPORT carries the documented duration and memory
+/// fields; START and END carry `@type` and `@requestId`.
+fn discover_lambda_platform(message: &str, out: &mut Vec<(String, Value)>) {
     let mut parser = LineParser::new(FormatKind::Lambda);
     if let LineOutcome::Record(record) = parser.parse_line(message) {
         for (name, value) in &record.fields {
