@@ -367,3 +367,32 @@ fn queries_and_executions_can_move_between_threads() {
     assert_send_sync::<watchtrail_insights::Execution>();
     assert_send_sync::<watchtrail_insights::QueryError>();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// Without a sort, rows come newest first whatever order the events
+    /// arrive in, also when the engine prunes while scanning.
+    #[test]
+    fn default_order_ignores_arrival_order(n in 1usize..3000, limit in 1usize..40, seed in any::<u64>()) {
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut state = seed | 1;
+        for i in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let query = parse(&format!("fields @message | limit {limit}")).unwrap();
+        let mut run = query.execute(ExecutionContext::unbounded(BASE_MS));
+        let messages: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+        for &i in &order {
+            // Timestamps are distinct, so the expected order is total.
+            run.push(&event(i, BASE_MS + 7 * i as i64, &messages[i]));
+        }
+        let out = run.finish();
+        let actual: Vec<&str> = out.rows.iter().map(|r| field(r, "@message").unwrap()).collect();
+        let expected: Vec<String> = (0..n).rev().take(limit).map(|i| format!("m{i}")).collect();
+        prop_assert_eq!(actual, expected);
+    }
+}
