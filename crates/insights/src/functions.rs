@@ -22,6 +22,7 @@ pub enum ScalarFunction {
     ToUpper,
     ToLower,
     StrContains,
+    Split,
     StartsWith,
     EndsWith,
     IsEmpty,
@@ -100,6 +101,7 @@ impl ScalarFunction {
             "toupper" => ToUpper,
             "tolower" => ToLower,
             "strcontains" => StrContains,
+            "split" => Split,
             "startswith" => StartsWith,
             "endswith" => EndsWith,
             "isempty" => IsEmpty,
@@ -165,8 +167,8 @@ impl ScalarFunction {
             Substr => (2, 3),
             Replace | RegexReplace | If => (3, 3),
             Trim | Ltrim | Rtrim | Round => (1, 2),
-            StrContains | StartsWith | EndsWith | DateFloor | DateCeil | JsonArrayContains
-            | IsIpInSubnet | IsIpv4InSubnet | IsIpv6InSubnet => (2, 2),
+            StrContains | Split | StartsWith | EndsWith | DateFloor | DateCeil
+            | JsonArrayContains | IsIpInSubnet | IsIpv4InSubnet | IsIpv6InSubnet => (2, 2),
             _ => (1, 1),
         };
         Arity { min, max }
@@ -240,6 +242,16 @@ impl ScalarFunction {
                     _ => s.trim_end_matches(strip).to_string(),
                 })
             }
+            Split => match (text(0), text(1)) {
+                (Some(s), Some(sep)) if !sep.is_empty() => {
+                    Value::Structured(std::sync::Arc::new(serde_json::Value::Array(
+                        s.split(sep.as_str())
+                            .map(|p| serde_json::Value::String(p.to_string()))
+                            .collect(),
+                    )))
+                }
+                _ => Value::Null,
+            },
             ToUpper => text(0).map_or(Value::Null, |s| Value::Str(s.to_uppercase())),
             ToLower => text(0).map_or(Value::Null, |s| Value::Str(s.to_lowercase())),
             StrContains | StartsWith | EndsWith => match (text(0), text(1)) {
@@ -672,6 +684,16 @@ mod tests {
         assert_eq!(call(IsEmpty, &[Value::Null]), Value::Int(1));
         assert_eq!(call(IsEmpty, &[s(" ")]), Value::Int(0));
         assert_eq!(call(IsBlank, &[s(" \t")]), Value::Int(1));
+    }
+
+    #[test]
+    fn split_gives_a_list() {
+        let Value::Structured(list) = call(Split, &[s("a,b,,c"), s(",")]) else {
+            panic!()
+        };
+        assert_eq!(list.to_string(), r#"["a","b","","c"]"#);
+        assert_eq!(call(Split, &[s("abc"), s("")]), Value::Null);
+        assert_eq!(call(Split, &[Value::Null, s(",")]), Value::Null);
     }
 
     #[test]

@@ -322,7 +322,7 @@ const FUNCTION_QUERIES: &[&str] = &[
     "fields isValidIp(a) as x1, isValidIpV4(a) as x2, isValidIpV6(a) as x3, isIpInSubnet(a, b) as x4, isIpv4InSubnet(a, b) as x5, isIpv6InSubnet(a, b) as x6, ipv4ToNumber(a) as x7, isPrivateIP(a) as x8, isPublicIP(a) as x9, isReservedIP(a) as x10",
     "fields a + b as x1, a - b as x2, a * b as x3, a / b as x4, a % b as x5, a ^ b as x6, -a as x7, a = b as x8, a < b as x9, a in [b, c, 1] as x10, a like '1' as x11, not a as x12 | sort x1 desc, a asc",
     "stats avg(a), sum(a), min(a), max(a), count(a), count(*), count_distinct(a), stddev(a), pct(a, 99), earliest(a), latest(a), sortsFirst(a), sortsLast(a), sum(a) / count(b) as r by b, bin(1h) | sort r desc",
-    "fields jsonParse(a) as j, jsonParse(b) as k | fields j.x, j.0.y, k[1], jsonStringify(j) as s, jsonArraySize(k) as n, jsonArrayContains(k, c) as h, j = k as e | stats count(*) by k.z | sort k.z desc",
+    "fields jsonParse(a) as j, jsonParse(b) as k, split(a, c) as sp | fields sp[0], j.x, j.0.y, k[1], jsonStringify(j) as s, jsonArraySize(k) as n, jsonArrayContains(k, c) as h, j = k as e | stats count(*) by k.z | sort k.z desc",
     "parse a \"*:*\" as p, q | parse b /(?<r>\\d+)/ | dedup p | limit 3",
 ];
 
