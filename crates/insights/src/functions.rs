@@ -23,6 +23,10 @@ pub enum ScalarFunction {
     ToLower,
     StrContains,
     Split,
+    Base64Encode,
+    Base64Decode,
+    UrlEncode,
+    UrlDecode,
     StartsWith,
     EndsWith,
     IsEmpty,
@@ -102,6 +106,10 @@ impl ScalarFunction {
             "tolower" => ToLower,
             "strcontains" => StrContains,
             "split" => Split,
+            "base64encode" => Base64Encode,
+            "base64decode" => Base64Decode,
+            "urlencode" => UrlEncode,
+            "urldecode" => UrlDecode,
             "startswith" => StartsWith,
             "endswith" => EndsWith,
             "isempty" => IsEmpty,
@@ -252,6 +260,17 @@ impl ScalarFunction {
                 }
                 _ => Value::Null,
             },
+            Base64Encode => {
+                text(0).map_or(Value::Null, |s| Value::Str(base64_encode(s.as_bytes())))
+            }
+            Base64Decode => text(0)
+                .and_then(|s| base64_decode(&s))
+                .and_then(|b| String::from_utf8(b).ok())
+                .map_or(Value::Null, Value::Str),
+            UrlEncode => text(0).map_or(Value::Null, |s| Value::Str(url_encode(&s))),
+            UrlDecode => text(0)
+                .and_then(|s| url_decode(&s))
+                .map_or(Value::Null, Value::Str),
             ToUpper => text(0).map_or(Value::Null, |s| Value::Str(s.to_uppercase())),
             ToLower => text(0).map_or(Value::Null, |s| Value::Str(s.to_lowercase())),
             StrContains | StartsWith | EndsWith => match (text(0), text(1)) {
@@ -497,6 +516,101 @@ fn integral(f: f64) -> Value {
     }
 }
 
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard alphabet with `=` padding (RFC 4648 section 4).
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64_ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Accepts the standard and URL-safe alphabets, with or without padding;
+/// anything else is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u32> = text
+        .trim()
+        .trim_end_matches('=')
+        .bytes()
+        .map(|c| match c {
+            b'A'..=b'Z' => Some((c - b'A') as u32),
+            b'a'..=b'z' => Some((c - b'a' + 26) as u32),
+            b'0'..=b'9' => Some((c - b'0' + 52) as u32),
+            b'+' | b'-' => Some(62),
+            b'/' | b'_' => Some(63),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, d)| n | d << (18 - 6 * i));
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes and `+` as a space (form encoding); malformed
+/// escapes or invalid UTF-8 give nothing.
+fn url_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// RFC 1918 for IPv4; unique local `fc00::/7` for IPv6.
 fn is_private(ip: IpAddr) -> bool {
     match ip {
@@ -684,6 +798,34 @@ mod tests {
         assert_eq!(call(IsEmpty, &[Value::Null]), Value::Int(1));
         assert_eq!(call(IsEmpty, &[s(" ")]), Value::Int(0));
         assert_eq!(call(IsBlank, &[s(" \t")]), Value::Int(1));
+    }
+
+    #[test]
+    fn codecs_round_trip() {
+        for text in [
+            "",
+            "f",
+            "fo",
+            "foo",
+            "foob",
+            "fooba",
+            "foobar",
+            "héllo wörld/?&=",
+        ] {
+            let encoded = base64_encode(text.as_bytes());
+            assert_eq!(base64_decode(&encoded).unwrap(), text.as_bytes(), "{text}");
+            assert_eq!(url_decode(&url_encode(text)).unwrap(), text);
+        }
+        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_decode("Zm8"), Some(b"fo".to_vec()));
+        assert_eq!(base64_decode("Z"), None);
+        assert_eq!(base64_decode("Zm9v!"), None);
+        assert_eq!(url_encode("a b/c"), "a%20b%2Fc");
+        assert_eq!(url_decode("a+b%2fc").unwrap(), "a b/c");
+        assert_eq!(url_decode("%zz"), None);
+        assert_eq!(url_decode("%4"), None);
+        assert_eq!(call(Base64Decode, &[s("//79")]), Value::Null);
     }
 
     #[test]
