@@ -25,8 +25,11 @@ pub struct FieldExtractor;
 
 impl FieldExtractor {
     /// All fields of one event, system fields first, in a stable order.
-    /// With `discover` false only the system fields are produced.
-    pub fn extract(event: &Event<'_>, discover: bool) -> Vec<(String, Value)> {
+    /// `wanted`: `None` discovers every field; `Some(names)` only those
+    /// names (an empty list means system fields only). Restricting changes
+    /// nothing but the cost: the 200-field JSON budget still counts every
+    /// field in document order.
+    pub fn extract(event: &Event<'_>, wanted: Option<&[String]>) -> Vec<(String, Value)> {
         let mut fields = Vec::with_capacity(8);
         fields.push(("@timestamp".to_string(), Value::Time(event.timestamp_ms)));
         fields.push((
@@ -42,13 +45,13 @@ impl FieldExtractor {
             "@ingestionTime".to_string(),
             Value::Time(event.ingestion_time_ms),
         ));
-        if !discover {
+        if wanted.is_some_and(|w| w.is_empty()) {
             return fields;
         }
         let message = event.message.trim();
         if message.starts_with('{') {
             if let Ok(json) = serde_json::from_str::<Json>(message) {
-                flatten_json(&json, &mut fields);
+                flatten_json(&json, &mut fields, wanted);
                 return fields;
             }
         }
@@ -69,7 +72,7 @@ impl FieldExtractor {
                 let mut stream =
                     serde_json::Deserializer::from_str(&message[brace..]).into_iter::<Json>();
                 if let Some(Ok(json @ Json::Object(_))) = stream.next() {
-                    flatten_json(&json, &mut fields);
+                    flatten_json(&json, &mut fields, wanted);
                 }
             }
         }
@@ -77,7 +80,7 @@ impl FieldExtractor {
     }
 }
 
-fn flatten_json(json: &Json, out: &mut Vec<(String, Value)>) {
+fn flatten_json(json: &Json, out: &mut Vec<(String, Value)>, wanted: Option<&[String]>) {
     let Json::Object(map) = json else { return };
     let mut budget = MAX_JSON_FIELDS;
     for (key, value) in map {
@@ -88,23 +91,53 @@ fn flatten_json(json: &Json, out: &mut Vec<(String, Value)>) {
         } else {
             key.clone()
         };
-        flatten_value(&name, value, out, &mut budget);
+        flatten_value(&name, value, out, &mut budget, wanted);
     }
 }
 
-fn flatten_value(prefix: &str, value: &Json, out: &mut Vec<(String, Value)>, budget: &mut usize) {
+/// Fields a subtree would produce, for the budget of skipped subtrees.
+fn count_leaves(value: &Json) -> usize {
+    match value {
+        Json::Object(map) => map.values().map(count_leaves).sum(),
+        Json::Array(items) => items.iter().map(count_leaves).sum(),
+        Json::Null => 0,
+        _ => 1,
+    }
+}
+
+fn flatten_value(
+    prefix: &str,
+    value: &Json,
+    out: &mut Vec<(String, Value)>,
+    budget: &mut usize,
+    wanted: Option<&[String]>,
+) {
     if *budget == 0 {
         return;
+    }
+    if let Some(names) = wanted {
+        let needed = match value {
+            Json::Object(_) | Json::Array(_) => names.iter().any(|n| {
+                n.len() > prefix.len()
+                    && n.starts_with(prefix)
+                    && n.as_bytes()[prefix.len()] == b'.'
+            }),
+            _ => names.iter().any(|n| n == prefix),
+        };
+        if !needed {
+            *budget = budget.saturating_sub(count_leaves(value));
+            return;
+        }
     }
     match value {
         Json::Object(map) => {
             for (k, v) in map {
-                flatten_value(&format!("{prefix}.{k}"), v, out, budget);
+                flatten_value(&format!("{prefix}.{k}"), v, out, budget, wanted);
             }
         }
         Json::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                flatten_value(&format!("{prefix}.{i}"), v, out, budget);
+                flatten_value(&format!("{prefix}.{i}"), v, out, budget, wanted);
             }
         }
         Json::Null => {}

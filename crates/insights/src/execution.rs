@@ -101,7 +101,7 @@ impl Execution {
         self.records_scanned += 1;
         self.bytes_scanned += event.message.len() as u64;
         let mut row = Row {
-            fields: FieldExtractor::extract(event, self.plan.needs_discovery),
+            fields: FieldExtractor::extract(event, Some(&self.plan.discovered_fields)),
             timestamp_ms: event.timestamp_ms,
             ptr: Some(Arc::from(event.ptr.as_str())),
             seq: self.seq,

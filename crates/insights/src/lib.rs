@@ -141,9 +141,9 @@ pub(crate) struct QueryPlan {
     /// Output columns, before `@ptr`.
     pub columns: Vec<String>,
     pub aggregated: bool,
-    /// False when the query reads only system fields, so events need no
-    /// JSON/Lambda/VPC discovery.
-    pub needs_discovery: bool,
+    /// The non-system fields the query reads: discovery produces only these
+    /// (none at all when the list is empty).
+    pub discovered_fields: Vec<String>,
 }
 
 /// A parsed and validated query.
@@ -228,12 +228,28 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 .or(columns)
                 .unwrap_or_else(|| vec!["@timestamp".to_string(), "@message".to_string()]),
             aggregated,
-            needs_discovery: parsed
-                .referenced_fields
-                .iter()
-                .any(|name| !discovery::SYSTEM_FIELDS.contains(&name.as_str())),
+            discovered_fields: {
+                let mut names: Vec<String> = parsed
+                    .referenced_fields
+                    .into_iter()
+                    .filter(|name| !discovery::SYSTEM_FIELDS.contains(&name.as_str()))
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
+            },
         }),
     })
+}
+
+/// Every field of one event as Logs Insights would discover it, rendered
+/// as in query results: system fields first, then discovered ones. For
+/// GetLogRecord and GetLogGroupFields.
+pub fn event_fields(event: &Event<'_>) -> Vec<(String, String)> {
+    discovery::FieldExtractor::extract(event, None)
+        .into_iter()
+        .filter_map(|(name, value)| value.display().map(|v| (name, v)))
+        .collect()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

@@ -396,3 +396,109 @@ proptest! {
         prop_assert_eq!(actual, expected);
     }
 }
+
+fn json_tree() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as J;
+    let leaf = prop_oneof![
+        any::<i32>().prop_map(|i| J::from(i)),
+        "[a-z ]{0,6}".prop_map(J::String),
+        any::<bool>().prop_map(J::Bool),
+        Just(J::Null),
+    ];
+    leaf.prop_recursive(4, 400, 60, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..60).prop_map(J::Array),
+            prop::collection::btree_map("[a-c]{1,2}", inner, 0..6)
+                .prop_map(|m| J::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Discovering only the fields a query names gives what full discovery
+    /// gives: the values of the first 200 fields in document order, nothing
+    /// past them. Checked against an independent flattening.
+    #[test]
+    fn targeted_discovery_matches_full_discovery(
+        fields in prop::collection::btree_map("[a-c]{1,2}", prop_oneof![
+            3 => json_tree(),
+            // Wide arrays push events past the 200-field budget.
+            1 => prop::collection::vec(any::<i32>(), 100..250).prop_map(serde_json::Value::from),
+        ], 1..6),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..6),
+    ) {
+        let object = serde_json::Value::Object(fields.into_iter().collect());
+        let mut leaves = Vec::new();
+        flatten_for_test("", &object, &mut leaves);
+        prop_assume!(!leaves.is_empty());
+        let message = object.to_string();
+
+        let mut names: Vec<String> = picks.iter().map(|i| i.get(&leaves).0.clone()).collect();
+        names.push("zz.not.there".to_string());
+        names.sort();
+        names.dedup();
+        let query = format!("fields {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "));
+        let out = run(&query, &[message.clone()]);
+        let within_budget = &leaves[..leaves.len().min(watchtrail_insights::MAX_JSON_FIELDS)];
+        let expected: Vec<(String, String)> = names
+            .iter()
+            .filter_map(|n| within_budget.iter().find(|(k, _)| k == n).cloned())
+            .chain(std::iter::once(("@ptr".to_string(), "p0".to_string())))
+            .collect();
+        prop_assert_eq!(&out.rows[0], &expected);
+
+        // Full discovery agrees with the same budget.
+        let all = watchtrail_insights::event_fields(&event(0, BASE_MS, &message));
+        prop_assert_eq!(&all[5..], within_budget);
+    }
+}
+
+/// Flattened leaves in document order (`null` is not a field).
+fn flatten_for_test(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| flatten_for_test(&join(k), v, out)),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| flatten_for_test(&join(&i.to_string()), v, out)),
+        serde_json::Value::Null => {}
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+#[test]
+fn event_fields_lists_system_then_discovered_fields() {
+    let fields = watchtrail_insights::event_fields(&event(
+        3,
+        1_000,
+        r#"{"a":{"b":[1,"x"]},"ok":true,"n":null}"#,
+    ));
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "@timestamp",
+            "@message",
+            "@logStream",
+            "@log",
+            "@ingestionTime",
+            "a.b.0",
+            "a.b.1",
+            "ok"
+        ]
+    );
+    assert_eq!(fields[0].1, "1970-01-01 00:00:01.000");
+    assert_eq!(fields[7].1, "true");
+}
