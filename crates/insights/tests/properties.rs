@@ -400,7 +400,7 @@ proptest! {
 fn json_tree() -> impl Strategy<Value = serde_json::Value> {
     use serde_json::Value as J;
     let leaf = prop_oneof![
-        any::<i32>().prop_map(|i| J::from(i)),
+        any::<i32>().prop_map(J::from),
         "[a-z ]{0,6}".prop_map(J::String),
         any::<bool>().prop_map(J::Bool),
         Just(J::Null),
@@ -440,7 +440,7 @@ proptest! {
         names.sort();
         names.dedup();
         let query = format!("fields {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "));
-        let out = run(&query, &[message.clone()]);
+        let out = run(&query, std::slice::from_ref(&message));
         let within_budget = &leaves[..leaves.len().min(watchtrail_insights::MAX_JSON_FIELDS)];
         let expected: Vec<(String, String)> = names
             .iter()
