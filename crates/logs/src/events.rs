@@ -189,6 +189,23 @@ fn position(event: &StoredEvent) -> EventPosition {
     }
 }
 
+/// Keeps the leading events that fit in one ~1 MB response (always at least one, so a single
+/// huge event still makes progress); returns whether any were cut.
+fn truncate_to_response_size(events: &mut Vec<StoredEvent>) -> bool {
+    let mut bytes = 0usize;
+    let keep = events
+        .iter()
+        .take_while(|e| {
+            bytes += e.message.len() + EVENT_OVERHEAD_BYTES;
+            bytes <= MAX_RESPONSE_BYTES
+        })
+        .count()
+        .max(1.min(events.len()));
+    let cut = keep < events.len();
+    events.truncate(keep);
+    cut
+}
+
 fn invalid_token() -> AwsError {
     invalid_parameter("The specified nextToken is invalid.")
 }
@@ -238,16 +255,7 @@ pub async fn get_log_events(
         .map_err(store_error)?;
 
     let mut events = page.events;
-    let mut bytes = 0usize;
-    let keep = events
-        .iter()
-        .take_while(|e| {
-            bytes += e.message.len() + EVENT_OVERHEAD_BYTES;
-            bytes <= MAX_RESPONSE_BYTES
-        })
-        .count()
-        .max(1.min(events.len()));
-    events.truncate(keep);
+    truncate_to_response_size(&mut events);
     if direction == Direction::Backward {
         events.reverse();
     }
@@ -416,18 +424,8 @@ pub async fn filter_log_events(
         .await
         .map_err(store_error)?;
 
-    let mut bytes = 0usize;
     let mut events = page.events;
-    let keep = events
-        .iter()
-        .take_while(|e| {
-            bytes += e.message.len() + EVENT_OVERHEAD_BYTES;
-            bytes <= MAX_RESPONSE_BYTES
-        })
-        .count()
-        .max(1.min(events.len()));
-    let truncated = keep < events.len();
-    events.truncate(keep);
+    let truncated = truncate_to_response_size(&mut events);
     let resume = if truncated {
         events.last().map(position)
     } else {
@@ -458,6 +456,29 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_700_000_000_000;
+
+    fn stored(size: usize) -> StoredEvent {
+        StoredEvent {
+            stream_id: 1,
+            timestamp: 0,
+            ingestion_time: 0,
+            seq: 0,
+            message: "x".repeat(size),
+        }
+    }
+
+    #[test]
+    fn responses_stop_at_one_megabyte_but_always_make_progress() {
+        let mut events = vec![stored(600_000), stored(600_000)];
+        assert!(truncate_to_response_size(&mut events));
+        assert_eq!(events.len(), 1);
+        let mut huge = vec![stored(2_000_000)];
+        assert!(!truncate_to_response_size(&mut huge));
+        assert_eq!(huge.len(), 1, "one oversized event is still returned");
+        let mut small: Vec<StoredEvent> = (0..100).map(|_| stored(100)).collect();
+        assert!(!truncate_to_response_size(&mut small));
+        assert_eq!(small.len(), 100);
+    }
 
     #[test]
     fn batch_rules_split_old_new_and_expired() {

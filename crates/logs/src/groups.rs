@@ -224,43 +224,20 @@ pub async fn describe_log_groups(
             }
         }
     } else {
-        // Page through the store until `limit` groups pass the in-service filters (pattern, class).
-        let mut cursor = after.clone();
-        let batch = (limit + 1).max(100);
-        'outer: loop {
-            let page = service
-                .store
-                .list_log_groups(
-                    scope,
-                    request.log_group_name_prefix.as_deref(),
-                    cursor.as_deref(),
-                    batch,
-                )
-                .await
-                .map_err(store_error)?;
-            let exhausted = page.len() < batch;
-            for group in page {
-                cursor = Some(group.name.clone());
-                let pattern_ok = request
-                    .log_group_name_pattern
-                    .as_deref()
-                    .is_none_or(|p| group.name.contains(p));
-                let class_ok = request
-                    .log_group_class
-                    .as_deref()
-                    .is_none_or(|c| group.log_group_class == c);
-                if pattern_ok && class_ok {
-                    if selected.len() == limit {
-                        more = true;
-                        break 'outer;
-                    }
-                    selected.push(group);
-                }
-            }
-            if exhausted {
-                break;
-            }
-        }
+        let pattern = request.log_group_name_pattern.as_deref();
+        let class = request.log_group_class.as_deref();
+        (selected, more) = select_log_groups(
+            service,
+            scope,
+            request.log_group_name_prefix.as_deref(),
+            after.clone(),
+            limit,
+            |group| {
+                pattern.is_none_or(|p| group.name.contains(p))
+                    && class.is_none_or(|c| group.log_group_class == c)
+            },
+        )
+        .await?;
     }
     let next_token = if more {
         selected
@@ -291,6 +268,42 @@ pub async fn describe_log_groups(
     Ok(out)
 }
 
+/// Pages through the store's name-ordered groups after `after` until `limit` of them pass `keep`
+/// (filters the store cannot apply, like substring patterns and class); also says whether more
+/// matching groups follow.
+async fn select_log_groups(
+    service: &LogsService,
+    scope: &Scope,
+    prefix: Option<&str>,
+    after: Option<String>,
+    limit: usize,
+    keep: impl Fn(&LogGroup) -> bool,
+) -> Result<(Vec<LogGroup>, bool), AwsError> {
+    let mut cursor = after;
+    let mut selected = Vec::new();
+    let batch = (limit + 1).max(100);
+    loop {
+        let page = service
+            .store
+            .list_log_groups(scope, prefix, cursor.as_deref(), batch)
+            .await
+            .map_err(store_error)?;
+        let exhausted = page.len() < batch;
+        for group in page {
+            cursor = Some(group.name.clone());
+            if keep(&group) {
+                if selected.len() == limit {
+                    return Ok((selected, true));
+                }
+                selected.push(group);
+            }
+        }
+        if exhausted {
+            return Ok((selected, false));
+        }
+    }
+}
+
 /// ListLogGroups' `logGroupNamePattern`: up to five `|`-separated alternatives; `^` anchors an
 /// alternative at the start of the name, otherwise it matches anywhere. Case-sensitive.
 fn matches_list_pattern(pattern: &str, name: &str) -> bool {
@@ -317,42 +330,17 @@ pub async fn list_log_groups(
         ));
     }
     let limit = request.limit.unwrap_or(50);
-    let mut cursor = match &request.next_token {
+    let after = match &request.next_token {
         Some(t) => Some(decode_listing_token("llg", t).ok_or_else(invalid_token)?),
         None => None,
     };
-    let mut selected = Vec::new();
-    let mut more = false;
-    let batch = (limit + 1).max(100);
-    'outer: loop {
-        let page = service
-            .store
-            .list_log_groups(scope, None, cursor.as_deref(), batch)
-            .await
-            .map_err(store_error)?;
-        let exhausted = page.len() < batch;
-        for group in page {
-            cursor = Some(group.name.clone());
-            let pattern_ok = request
-                .log_group_name_pattern
-                .as_deref()
-                .is_none_or(|p| matches_list_pattern(p, &group.name));
-            let class_ok = request
-                .log_group_class
-                .as_deref()
-                .is_none_or(|c| group.log_group_class == c);
-            if pattern_ok && class_ok {
-                if selected.len() == limit {
-                    more = true;
-                    break 'outer;
-                }
-                selected.push(group);
-            }
-        }
-        if exhausted {
-            break;
-        }
-    }
+    let pattern = request.log_group_name_pattern.as_deref();
+    let class = request.log_group_class.as_deref();
+    let (selected, more) = select_log_groups(service, scope, None, after, limit, |group| {
+        pattern.is_none_or(|p| matches_list_pattern(p, &group.name))
+            && class.is_none_or(|c| group.log_group_class == c)
+    })
+    .await?;
     let summaries: Vec<Value> = selected
         .iter()
         .map(|g| {
