@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 
 # The AWS CLI (v1, from PyPI) drives the smoke test; moto's S3 server stands in for an
 # S3-compatible bucket in the segment-store test.
-if ! command -v aws >/dev/null 2>&1 || ! command -v moto_server >/dev/null 2>&1; then
+if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import moto.server" >/dev/null 2>&1; then
   echo "== installing the AWS CLI and moto's S3 server"
   python3 -m pip install --quiet --disable-pip-version-check awscli "moto[server]"
+  # pyenv only creates console-script shims (aws) on a rehash.
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
   hash -r
 fi
 export WATCHTRAIL_REQUIRE_S3=1
