@@ -38,17 +38,7 @@ async fn memtable_limit_throttles_writes() {
         "[storage]\nmemtable_limit_mib = 1\nmemtable_flush_mib = 4096\nflush_interval_seconds = 3600\n",
     );
     let logs = logs_client_without_retries(&server.endpoint);
-    logs.create_log_group()
-        .log_group_name("g")
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("g")
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    common::create_group_and_stream(&logs, "g", "s").await;
     let mut throttled = None;
     for _ in 0..20 {
         match logs
@@ -101,17 +91,7 @@ async fn memtable_limit_throttles_writes() {
 async fn low_disk_space_makes_writes_unavailable() {
     let (server, _temp) = start_with_config("[storage]\nmin_free_disk_mib = 1000000000\n");
     let logs = logs_client_without_retries(&server.endpoint);
-    logs.create_log_group()
-        .log_group_name("g")
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("g")
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    common::create_group_and_stream(&logs, "g", "s").await;
     let err = logs
         .put_log_events()
         .log_group_name("g")

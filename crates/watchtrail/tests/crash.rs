@@ -167,17 +167,7 @@ async fn graceful_shutdown_flushes_and_restarts_clean() {
     let data = temp.path().join("data");
     let mut server = TestServer::start_in(&data);
     let logs = server.logs_client();
-    logs.create_log_group()
-        .log_group_name("crash")
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("crash")
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    common::create_group_and_stream(&logs, "crash", "s").await;
     let now = now_ms();
     logs.put_log_events()
         .log_group_name("crash")

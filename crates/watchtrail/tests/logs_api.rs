@@ -243,17 +243,7 @@ async fn retention_policy_accepts_only_aws_values() {
 async fn put_log_events_enforces_aws_rules() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group()
-        .log_group_name("g")
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("g")
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    common::create_group_and_stream(&logs, "g", "s").await;
     let err = logs
         .create_log_stream()
         .log_group_name("g")
@@ -417,17 +407,7 @@ async fn put_log_events_enforces_aws_rules() {
 async fn get_log_events_pages_forward_and_backward() {
     let server = TestServer::start();
     let logs = server.logs_client();
-    logs.create_log_group()
-        .log_group_name("g")
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("g")
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    common::create_group_and_stream(&logs, "g", "s").await;
     let base = now_ms() - 3_600_000;
     for batch in 0..5 {
         let mut request = logs

@@ -97,17 +97,7 @@ async fn segments_live_in_an_s3_compatible_bucket() {
     ];
     let mut server = TestServer::start_with(&data, &env);
     let logs = server.logs_client();
-    logs.create_log_group()
-        .log_group_name("g")
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name("g")
-        .log_stream_name("s")
-        .send()
-        .await
-        .unwrap();
+    common::create_group_and_stream(&logs, "g", "s").await;
     let now = now_ms();
     let events: Vec<InputLogEvent> = (0..500)
         .map(|i| {

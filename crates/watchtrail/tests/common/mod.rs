@@ -195,3 +195,22 @@ where
         other => format!("{other:?}"),
     }
 }
+
+/// Creates a log group and one stream in it, the setup most tests start from.
+pub async fn create_group_and_stream(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+) {
+    logs.create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .expect("create log group");
+    logs.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .expect("create log stream");
+}
