@@ -15,8 +15,8 @@ use crate::token::{
     binding, decode_event_token, encode_event_token, event_id, predecessor, successor, EventToken,
 };
 use crate::{
-    arn, group_name_or_identifier, invalid_parameter, now_ms, require_group, store_error, to_value,
-    LogsService,
+    group_name_or_identifier, invalid_parameter, now_ms, require_group, require_stream,
+    store_error, to_value, LogsService,
 };
 
 /// PutLogEvents' batch limit, counting [`EVENT_OVERHEAD_BYTES`] per event.
@@ -127,12 +127,7 @@ pub async fn put_log_events(
         ));
     }
     let group = require_group(service, scope, &request.log_group_name).await?;
-    let stream = service
-        .store
-        .log_stream(group.id, &request.log_stream_name)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(arn::not_found_stream)?;
+    let stream = require_stream(service, group.id, &request.log_stream_name).await?;
 
     let now = now_ms();
     let timestamps: Vec<i64> = request.log_events.iter().map(|e| e.timestamp).collect();
@@ -218,12 +213,7 @@ pub async fn get_log_events(
     let group_name =
         group_name_or_identifier(scope, request.log_group_name, request.log_group_identifier)?;
     let group = require_group(service, scope, &group_name).await?;
-    let stream = service
-        .store
-        .log_stream(group.id, &request.log_stream_name)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(arn::not_found_stream)?;
+    let stream = require_stream(service, group.id, &request.log_stream_name).await?;
     let token_binding = binding(&[&group.id.to_le_bytes(), &stream.id.to_le_bytes()]);
     let token = match &request.next_token {
         Some(t) => Some(decode_event_token(t, token_binding).ok_or_else(invalid_token)?),

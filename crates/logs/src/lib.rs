@@ -166,6 +166,20 @@ pub(crate) async fn require_group(
         .ok_or_else(arn::not_found_group)
 }
 
+/// Looks up a stream of a group, failing with AWS's not-found error.
+pub(crate) async fn require_stream(
+    service: &LogsService,
+    group: watchtrail_store::GroupId,
+    name: &str,
+) -> Result<watchtrail_store::LogStream, AwsError> {
+    service
+        .store
+        .log_stream(group, name)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(arn::not_found_stream)
+}
+
 /// Resolves the `logGroupName` xor `logGroupIdentifier` pair several operations take.
 pub(crate) fn group_name_or_identifier(
     scope: &Scope,
