@@ -4,9 +4,21 @@
 //!
 //! Depends on the protocol crate for the wire contract. It never touches HTTP routing itself.
 
+pub mod delivery;
+pub mod digest;
+mod keys;
+mod persist;
 mod record;
+mod selectors;
+pub mod trails;
+pub mod validation;
 
+pub use delivery::{LogGroupDelivery, S3Target};
+pub use keys::fingerprint as keys_fingerprint;
 pub use record::{AuditRecord, EventCategory, RecordSink};
+pub use trails::{Trails, TrailsConfig};
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -14,13 +26,23 @@ use watchtrail_protocol::{AwsError, AwsJsonService, RequestContext, ServiceModel
 
 pub struct CloudTrailService {
     model: ServiceModel,
+    trails: Option<Arc<Trails>>,
 }
 
 impl CloudTrailService {
     pub fn new() -> Self {
         let model = ServiceModel::from_gzip(watchtrail_protocol::model::CLOUDTRAIL_MODEL)
             .expect("the embedded CloudTrail model is valid");
-        CloudTrailService { model }
+        CloudTrailService {
+            model,
+            trails: None,
+        }
+    }
+
+    /// Serves the trail operations (CreateTrail … ListPublicKeys) from `trails`.
+    pub fn with_trails(mut self, trails: Arc<Trails>) -> Self {
+        self.trails = Some(trails);
+        self
     }
 }
 
@@ -42,10 +64,17 @@ impl AwsJsonService for CloudTrailService {
 
     async fn call(
         &self,
-        _context: &RequestContext,
+        context: &RequestContext,
         operation: &str,
-        _input: Value,
+        input: Value,
     ) -> Result<Value, AwsError> {
+        if let Some(trails) = self
+            .trails
+            .as_ref()
+            .filter(|_| trails::OPERATIONS.contains(&operation))
+        {
+            return trails.call(context, operation, input).await;
+        }
         Err(AwsError::client(
             "UnsupportedOperationException",
             format!("watchtrail does not implement CloudTrail {operation} yet"),
