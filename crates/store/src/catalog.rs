@@ -12,7 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::memtable::StreamDelta;
 use crate::{
-    GroupId, LogGroup, LogGroupChange, LogStream, NewLogGroup, Scope, StoreError, StreamId,
+    GroupId, LogGroup, LogGroupChange, LogStream, NewLogGroup, SavedQuery, Scope, StoreError,
+    StreamId,
 };
 
 /// An immutable segment file as registered in the catalog.
@@ -119,6 +120,29 @@ pub trait Catalog: Send + Sync {
 
     async fn record_import(&self, scope: &Scope, source_key: &str) -> Result<bool, StoreError>;
     async fn is_imported(&self, scope: &Scope, source_key: &str) -> Result<bool, StoreError>;
+
+    /// Inserts or replaces (by id) a saved query of the scope.
+    async fn put_saved_query(&self, scope: &Scope, query: SavedQuery) -> Result<(), StoreError>;
+    async fn saved_query(&self, scope: &Scope, id: &str) -> Result<Option<SavedQuery>, StoreError>;
+    /// The saved query created with this client token, if any (idempotent retries of a create).
+    async fn saved_query_by_client_token(
+        &self,
+        scope: &Scope,
+        client_token: &str,
+    ) -> Result<Option<SavedQuery>, StoreError>;
+    /// Saved queries of the scope in ascending `(name, id)` order, names starting with `prefix`,
+    /// of `language` if given, strictly after `after`, at most `limit`.
+    async fn list_saved_queries(
+        &self,
+        scope: &Scope,
+        prefix: Option<&str>,
+        language: Option<&str>,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<SavedQuery>, StoreError>;
+    /// Returns false if no saved query of the scope had this id.
+    async fn delete_saved_query(&self, scope: &Scope, id: &str) -> Result<bool, StoreError>;
+    async fn count_saved_queries(&self, scope: &Scope) -> Result<u64, StoreError>;
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
@@ -190,6 +214,18 @@ CREATE TABLE IF NOT EXISTS checkpoint (
     next_seq INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO checkpoint (id, lsn, next_seq) VALUES (1, 0, 0);
+CREATE TABLE IF NOT EXISTS saved_queries (
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    client_token TEXT,
+    last_modified INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account_id, region, id)
+);
+CREATE INDEX IF NOT EXISTS saved_queries_by_name ON saved_queries (account_id, region, name, id);
 CREATE TABLE IF NOT EXISTS imports (
     account_id TEXT NOT NULL,
     region TEXT NOT NULL,
@@ -262,6 +298,19 @@ fn row_to_segment(row: &rusqlite::Row) -> rusqlite::Result<SegmentMeta> {
         file_size: row.get::<_, i64>(9)? as u64,
         checksum: row.get::<_, i64>(10)? as u32,
         streams: Vec::new(),
+    })
+}
+
+const SAVED_QUERY_COLUMNS: &str = "id, name, language, client_token, last_modified, body";
+
+fn row_to_saved_query(row: &rusqlite::Row) -> rusqlite::Result<SavedQuery> {
+    Ok(SavedQuery {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        language: row.get(2)?,
+        client_token: row.get(3)?,
+        last_modified: row.get(4)?,
+        body: row.get(5)?,
     })
 }
 
@@ -850,6 +899,143 @@ impl Catalog for SqliteCatalog {
         })
         .await
     }
+
+    async fn put_saved_query(&self, scope: &Scope, query: SavedQuery) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO saved_queries \
+                 (account_id, region, id, name, language, client_token, last_modified, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    scope.account_id,
+                    scope.region,
+                    query.id,
+                    query.name,
+                    query.language,
+                    query.client_token,
+                    query.last_modified,
+                    query.body
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn saved_query(&self, scope: &Scope, id: &str) -> Result<Option<SavedQuery>, StoreError> {
+        let (scope, id) = (scope.clone(), id.to_owned());
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {SAVED_QUERY_COLUMNS} FROM saved_queries WHERE account_id = ?1 AND region = ?2 AND id = ?3"
+            );
+            conn.prepare_cached(&sql)
+                .and_then(|mut s| {
+                    s.query_row(params![scope.account_id, scope.region, id], row_to_saved_query)
+                        .optional()
+                })
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn saved_query_by_client_token(
+        &self,
+        scope: &Scope,
+        client_token: &str,
+    ) -> Result<Option<SavedQuery>, StoreError> {
+        let (scope, token) = (scope.clone(), client_token.to_owned());
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {SAVED_QUERY_COLUMNS} FROM saved_queries \
+                 WHERE account_id = ?1 AND region = ?2 AND client_token = ?3 LIMIT 1"
+            );
+            conn.prepare_cached(&sql)
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![scope.account_id, scope.region, token],
+                        row_to_saved_query,
+                    )
+                    .optional()
+                })
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn list_saved_queries(
+        &self,
+        scope: &Scope,
+        prefix: Option<&str>,
+        language: Option<&str>,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<SavedQuery>, StoreError> {
+        let scope = scope.clone();
+        let prefix = prefix.map(like_prefix);
+        let language = language.map(str::to_owned);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |conn| {
+            let (after_name, after_id) = match after {
+                Some((n, i)) => (Some(n), Some(i)),
+                None => (None, None),
+            };
+            let sql = format!(
+                "SELECT {SAVED_QUERY_COLUMNS} FROM saved_queries \
+                 WHERE account_id = ?1 AND region = ?2 \
+                 AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\') \
+                 AND (?4 IS NULL OR language = ?4) \
+                 AND (?5 IS NULL OR name > ?5 OR (name = ?5 AND id > ?6)) \
+                 ORDER BY name, id LIMIT ?7"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        scope.account_id,
+                        scope.region,
+                        prefix,
+                        language,
+                        after_name,
+                        after_id,
+                        limit
+                    ],
+                    row_to_saved_query,
+                )
+                .map_err(db_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn delete_saved_query(&self, scope: &Scope, id: &str) -> Result<bool, StoreError> {
+        let (scope, id) = (scope.clone(), id.to_owned());
+        self.call(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM saved_queries WHERE account_id = ?1 AND region = ?2 AND id = ?3",
+                    params![scope.account_id, scope.region, id],
+                )
+                .map_err(db_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn count_saved_queries(&self, scope: &Scope) -> Result<u64, StoreError> {
+        let scope = scope.clone();
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM saved_queries WHERE account_id = ?1 AND region = ?2",
+                params![scope.account_id, scope.region],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(db_err)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -1175,6 +1361,90 @@ mod tests {
         assert!(!c.record_import(&scope(), "k1").await.unwrap());
         assert!(c.is_imported(&scope(), "k1").await.unwrap());
         assert!(!c.is_imported(&scope(), "k2").await.unwrap());
+    }
+
+    fn saved(id: &str, name: &str, language: &str) -> SavedQuery {
+        SavedQuery {
+            id: id.into(),
+            name: name.into(),
+            language: language.into(),
+            client_token: Some(format!("token-{id}")),
+            last_modified: 5,
+            body: format!("{{\"q\":\"{name}\"}}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn saved_queries_page_by_name_then_id_per_scope() {
+        let (_d, c) = catalog();
+        let other = Scope {
+            account_id: "999999999999".into(),
+            region: "us-east-1".into(),
+        };
+        for (id, name, lang) in [
+            ("b", "app/errors", "CWLI"),
+            ("a", "app/errors", "CWLI"),
+            ("c", "app/latency", "SQL"),
+            ("d", "ops_100%", "CWLI"),
+        ] {
+            c.put_saved_query(&scope(), saved(id, name, lang))
+                .await
+                .unwrap();
+        }
+        c.put_saved_query(&other, saved("z", "app/other", "CWLI"))
+            .await
+            .unwrap();
+        let ids = |v: Vec<SavedQuery>| v.into_iter().map(|q| q.id).collect::<Vec<_>>();
+        let all = c
+            .list_saved_queries(&scope(), None, None, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(all), ["a", "b", "c", "d"]);
+        let page = c
+            .list_saved_queries(
+                &scope(),
+                Some("app/"),
+                None,
+                Some(("app/errors".into(), "a".into())),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(page), ["b", "c"]);
+        let sql = c
+            .list_saved_queries(&scope(), None, Some("SQL"), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(sql), ["c"]);
+        // `%` and `_` in a prefix match literally.
+        let literal = c
+            .list_saved_queries(&scope(), Some("ops_1"), None, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(literal), ["d"]);
+        assert!(c
+            .list_saved_queries(&scope(), Some("ops%"), None, None, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(c.count_saved_queries(&scope()).await.unwrap(), 4);
+
+        let mut updated = saved("a", "zz", "CWLI");
+        updated.body = "new".into();
+        c.put_saved_query(&scope(), updated.clone()).await.unwrap();
+        assert_eq!(c.saved_query(&scope(), "a").await.unwrap(), Some(updated));
+        assert_eq!(
+            c.saved_query_by_client_token(&scope(), "token-c")
+                .await
+                .unwrap()
+                .map(|q| q.id),
+            Some("c".into())
+        );
+        assert!(c.saved_query(&other, "a").await.unwrap().is_none());
+        assert!(!c.delete_saved_query(&other, "a").await.unwrap());
+        assert!(c.delete_saved_query(&scope(), "a").await.unwrap());
+        assert!(!c.delete_saved_query(&scope(), "a").await.unwrap());
+        assert_eq!(c.count_saved_queries(&scope()).await.unwrap(), 3);
     }
 
     #[tokio::test]

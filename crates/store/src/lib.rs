@@ -193,6 +193,20 @@ pub struct ScanPage {
 /// Evaluated on each candidate message; keeps filter-pattern syntax out of the store.
 pub type MessagePredicate<'a> = &'a (dyn Fn(&str) -> bool + Sync);
 
+/// A named query text kept durably per scope (Logs Insights query definitions). The store keeps
+/// `body` opaque; only the fields it lists and filters by are columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedQuery {
+    pub id: String,
+    pub name: String,
+    pub language: String,
+    /// The idempotency token of the request that created it.
+    pub client_token: Option<String>,
+    /// Epoch milliseconds.
+    pub last_modified: i64,
+    pub body: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppendReceipt {
     /// seq of the first event; the batch occupies `first_seq .. first_seq + n`.
@@ -988,6 +1002,62 @@ impl Store {
 
     pub async fn is_imported(&self, scope: &Scope, source_key: &str) -> Result<bool, StoreError> {
         self.catalog.is_imported(scope, source_key).await
+    }
+
+    /// The group with this catalog id, if it still exists (ids are never reused).
+    pub async fn log_group_by_id(&self, id: GroupId) -> Result<Option<LogGroup>, StoreError> {
+        let _consistent = self.flush_commit.read().await;
+        let group = self.catalog.group_by_id(id).await?;
+        let memtables = self.memtable_snapshot();
+        Ok(group.map(|g| self.with_live_group_stats(g, &memtables)))
+    }
+
+    pub async fn put_saved_query(
+        &self,
+        scope: &Scope,
+        query: SavedQuery,
+    ) -> Result<(), StoreError> {
+        self.catalog.put_saved_query(scope, query).await
+    }
+
+    pub async fn saved_query(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<SavedQuery>, StoreError> {
+        self.catalog.saved_query(scope, id).await
+    }
+
+    pub async fn saved_query_by_client_token(
+        &self,
+        scope: &Scope,
+        client_token: &str,
+    ) -> Result<Option<SavedQuery>, StoreError> {
+        self.catalog
+            .saved_query_by_client_token(scope, client_token)
+            .await
+    }
+
+    /// See [`Catalog::list_saved_queries`].
+    pub async fn list_saved_queries(
+        &self,
+        scope: &Scope,
+        prefix: Option<&str>,
+        language: Option<&str>,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<SavedQuery>, StoreError> {
+        self.catalog
+            .list_saved_queries(scope, prefix, language, after, limit)
+            .await
+    }
+
+    pub async fn delete_saved_query(&self, scope: &Scope, id: &str) -> Result<bool, StoreError> {
+        self.catalog.delete_saved_query(scope, id).await
+    }
+
+    pub async fn count_saved_queries(&self, scope: &Scope) -> Result<u64, StoreError> {
+        self.catalog.count_saved_queries(scope).await
     }
 
     pub fn stats(&self) -> StoreStats {
