@@ -5,6 +5,11 @@
 //! time. Pre-signing keeps SHA-256 of the body off the measured path, so the two cores are spent
 //! on the server. The peer measured in the same run is the raw disk: appending the same bytes to
 //! a file with one fdatasync per batch, the ceiling any durable ingest path can reach here.
+//!
+//! `watchtrail-bench insights` (in `insights.rs`) measures Logs Insights queries against DuckDB
+//! and ripgrep over the same generated data.
+
+mod insights;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -19,7 +24,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use watchtrail_protocol::sigv4::{sign_headers, OutgoingRequest, SigningCredentials};
 
-const KEY: &str = "AKIABENCHMARK0000001";
+pub(crate) const KEY: &str = "AKIABENCHMARK0000001";
 const SECRET: &str = "benchmarkSecretKey/0123456789abcdefghijk";
 
 #[derive(Parser)]
@@ -49,6 +54,23 @@ enum Bench {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Logs Insights queries over ≥10M generated events ingested through the API, against DuckDB
+    /// (NDJSON and Parquet) and ripgrep over the same data, in the same run.
+    Insights {
+        #[arg(long, default_value = "target/release/watchtrail")]
+        server: PathBuf,
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Runs per query; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Working directory for the data files and the server's data (default: under /tmp; deleted afterwards).
+        #[arg(long)]
+        work: Option<PathBuf>,
+        /// Keep the working directory.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Writes deterministic gzipped VPC Flow Logs (default v2 format) in AWS's S3 delivery layout,
     /// for timing `watchtrail import` against the cost of just reading and decompressing them.
     GenFlowLogs {
@@ -61,10 +83,10 @@ enum Bench {
 }
 
 /// xorshift64*: deterministic across runs and platforms.
-struct Generator(u64);
+pub(crate) struct Generator(u64);
 
 impl Generator {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -99,12 +121,12 @@ impl Generator {
     }
 }
 
-struct PreparedRequest {
+pub(crate) struct PreparedRequest {
     headers: Vec<(String, String)>,
     body: Bytes,
 }
 
-fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
+pub(crate) fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
     let headers = sign_headers(
         &OutgoingRequest {
             method: "POST",
@@ -130,9 +152,19 @@ fn signed(host: &str, target: &str, body: Vec<u8>) -> PreparedRequest {
     }
 }
 
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+pub(crate) type HttpClient =
+    Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 async fn send(client: &HttpClient, host: &str, request: &PreparedRequest) -> anyhow::Result<()> {
+    send_for_body(client, host, request).await.map(|_| ())
+}
+
+/// Sends a prepared awsJson request; a non-2xx answer is an error carrying the body.
+pub(crate) async fn send_for_body(
+    client: &HttpClient,
+    host: &str,
+    request: &PreparedRequest,
+) -> anyhow::Result<serde_json::Value> {
     let mut builder = hyper::Request::post(format!("http://{host}/")).header("host", host);
     for (k, v) in &request.headers {
         builder = builder.header(k.as_str(), v.as_str());
@@ -145,7 +177,56 @@ async fn send(client: &HttpClient, host: &str, request: &PreparedRequest) -> any
     if !status.is_success() {
         anyhow::bail!("{status}: {}", String::from_utf8_lossy(&body));
     }
-    Ok(())
+    if body.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// A `watchtrail serve` child process on an ephemeral port with the benchmark's credentials.
+pub(crate) struct RunningServer {
+    pub host: String,
+    pub child: std::process::Child,
+}
+
+impl RunningServer {
+    pub fn peak_rss_mib(&self) -> f64 {
+        rss_peak_kib(self.child.id()).unwrap_or(0) as f64 / 1024.0
+    }
+
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn start_server(
+    server: &std::path::Path,
+    data: &std::path::Path,
+) -> anyhow::Result<RunningServer> {
+    let mut child = Command::new(server)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("WATCHTRAIL_ROOT_ACCESS_KEY_ID", KEY)
+        .env("WATCHTRAIL_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("WATCHTRAIL_ACCOUNT_ID", "123456789012")
+        .env("WATCHTRAIL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("starting {}: {e}", server.display()))?;
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let host = loop {
+        let line = lines
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("server exited"))??;
+        if let Some(rest) = line.strip_prefix("watchtrail listening on http://") {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Ok(RunningServer { host, child })
 }
 
 fn rss_peak_kib(pid: u32) -> Option<u64> {
@@ -260,6 +341,22 @@ fn generate_flow_logs(out: &std::path::Path, mib: u64) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let (server, clients, batch, event_bytes, seconds, data) = match Cli::parse().command {
         Bench::GenFlowLogs { out, mib } => return generate_flow_logs(&out, mib),
+        Bench::Insights {
+            server,
+            events,
+            runs,
+            work,
+            keep,
+        } => {
+            return insights::run(insights::InsightsArgs {
+                server,
+                events,
+                runs,
+                work,
+                keep,
+            })
+            .await
+        }
         Bench::Ingest {
             server,
             clients,
@@ -273,27 +370,9 @@ async fn main() -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("watchtrail-bench-{}", std::process::id()))
     });
     let _ = std::fs::remove_dir_all(&data);
-    let mut child = Command::new(&server)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .env("WATCHTRAIL_ROOT_ACCESS_KEY_ID", KEY)
-        .env("WATCHTRAIL_ROOT_SECRET_ACCESS_KEY", SECRET)
-        .env("WATCHTRAIL_ACCOUNT_ID", "123456789012")
-        .env("WATCHTRAIL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("starting {}: {e}", server.display()))?;
-    let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let host = loop {
-        let line = lines
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("server exited"))??;
-        if let Some(rest) = line.strip_prefix("watchtrail listening on http://") {
-            break rest.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let running = start_server(&server, &data)?;
+    let pid = running.child.id();
+    let host = running.host.clone();
 
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     send(
@@ -378,8 +457,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     if let Some(e) = failure {
-        let _ = child.kill();
-        let _ = child.wait();
+        running.stop();
         return Err(e);
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -394,10 +472,7 @@ async fn main() -> anyhow::Result<()> {
     let events_per_s = events as f64 / elapsed;
     let mb_per_s = events_per_s * event_bytes as f64 / 1e6;
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = child.wait();
+    running.stop();
     let disk_batches_per_s = raw_disk_ceiling(&data, batch_bytes, 5.0)?;
     let _ = std::fs::remove_dir_all(&data);
 
