@@ -7,6 +7,10 @@
 pub mod arn;
 mod events;
 mod groups;
+mod insights;
+mod insights_definitions;
+mod insights_records;
+pub mod insights_runs;
 mod streams;
 mod tags;
 pub mod token;
@@ -28,13 +32,23 @@ pub const RETENTION_DAYS: [i32; 22] = [
 pub struct LogsService {
     model: ServiceModel,
     store: Arc<Store>,
+    insights: insights_runs::QueryRunner,
 }
 
 impl LogsService {
     pub fn new(store: Arc<Store>) -> Self {
+        Self::with_insights(store, insights_runs::InsightsConfig::default())
+    }
+
+    /// Like [`LogsService::new`] with Logs Insights limits other than AWS's (tests, tuning).
+    pub fn with_insights(store: Arc<Store>, insights: insights_runs::InsightsConfig) -> Self {
         let model = ServiceModel::from_gzip(watchtrail_protocol::model::LOGS_MODEL)
             .expect("the embedded CloudWatch Logs model is valid");
-        LogsService { model, store }
+        LogsService {
+            model,
+            store,
+            insights: insights_runs::QueryRunner::new(insights),
+        }
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -144,6 +158,23 @@ impl AwsJsonService for LogsService {
             "TagLogGroup" => tags::tag_log_group(self, &scope, parse(input)?).await,
             "UntagLogGroup" => tags::untag_log_group(self, &scope, parse(input)?).await,
             "ListTagsLogGroup" => tags::list_tags_log_group(self, &scope, parse(input)?).await,
+            "StartQuery" => insights::start_query(self, &scope, parse(input)?).await,
+            "GetQueryResults" => insights::get_query_results(self, &scope, parse(input)?).await,
+            "StopQuery" => insights::stop_query(self, &scope, parse(input)?).await,
+            "DescribeQueries" => insights::describe_queries(self, &scope, parse(input)?).await,
+            "PutQueryDefinition" => {
+                insights_definitions::put_query_definition(self, &scope, parse(input)?).await
+            }
+            "DescribeQueryDefinitions" => {
+                insights_definitions::describe_query_definitions(self, &scope, parse(input)?).await
+            }
+            "DeleteQueryDefinition" => {
+                insights_definitions::delete_query_definition(self, &scope, parse(input)?).await
+            }
+            "GetLogRecord" => insights_records::get_log_record(self, &scope, parse(input)?).await,
+            "GetLogGroupFields" => {
+                insights_records::get_log_group_fields(self, &scope, parse(input)?).await
+            }
             other => Err(AwsError::client(
                 "InvalidOperationException",
                 format!("The operation {other} is not supported by this watchtrail server yet."),
