@@ -46,6 +46,16 @@ pub trait AwsJsonService: Send + Sync {
     fn model(&self) -> &ServiceModel;
     /// Exception name for model-constraint violations (CloudWatch Logs: `InvalidParameterException`).
     fn validation_error_code(&self) -> &'static str;
+    /// Lets a service answer a model violation with the operation's own exception where AWS
+    /// does (CloudTrail's LookupEvents: `InvalidMaxResultsException`, …).
+    fn refine_validation_error(
+        &self,
+        _operation: &str,
+        _input: &Value,
+        error: AwsError,
+    ) -> AwsError {
+        error
+    }
     /// Handles a validated request; `Value::Null` becomes an empty `{}` response.
     async fn call(
         &self,
@@ -57,15 +67,100 @@ pub trait AwsJsonService: Send + Sync {
 
 /// Observes every call, successful or not (CloudTrail recording hooks in here).
 pub trait CallObserver: Send + Sync {
-    fn observe(&self, call: &ObservedCall<'_>);
+    /// Called once per request before the response is sent. A returned future is awaited before
+    /// the response goes out: that is how "a management call answered means its record is
+    /// durable" holds. Return `None` when nothing needs waiting for (e.g. an unwanted data event).
+    fn observe(&self, call: &ObservedCall<'_>) -> Option<RecordCommitted>;
 }
 
+/// Resolves once the observer's record of a call is durable.
+pub type RecordCommitted = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 pub struct ObservedCall<'a> {
+    /// Present when the signature verified.
     pub context: Option<&'a RequestContext>,
+    /// What is known about the request even when its signature did not verify.
+    pub request: &'a RequestFacts,
+    /// The signing name of the service (`logs`, `cloudtrail`, `s3`), or the credential scope's
+    /// service when no service owns the request.
     pub service: &'a str,
     pub operation: &'a str,
     pub input: Option<&'a Value>,
     pub outcome: Result<&'a Value, &'a AwsError>,
+    /// Resources the caller already knows (S3 buckets/objects); the recorder derives the rest
+    /// from `input` for the awsJson services.
+    pub resources: &'a [ObservedResource],
+}
+
+/// Request facts that do not depend on a verified signature.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    pub request_id: String,
+    pub received_at: DateTime<Utc>,
+    pub source_ip: String,
+    pub user_agent: String,
+    /// Access key id, region and service named by the request's SigV4 credential, whether or not
+    /// the signature verified (CloudTrail records who tried).
+    pub claimed_access_key_id: Option<String>,
+    pub claimed_region: Option<String>,
+    pub claimed_service: Option<String>,
+    /// The principal owning `claimed_access_key_id`, when the key is known.
+    pub claimed_principal: Option<Principal>,
+    /// Present when the request arrived over TLS.
+    pub tls: Option<TlsDetails>,
+}
+
+/// CloudTrail's `tlsDetails`.
+#[derive(Debug, Clone, Default)]
+pub struct TlsDetails {
+    pub tls_version: String,
+    pub cipher_suite: String,
+    pub client_provided_host_header: String,
+}
+
+/// A resource a call touched, as CloudTrail's `resources[]` names it.
+#[derive(Debug, Clone)]
+pub struct ObservedResource {
+    /// e.g. `AWS::S3::Object`.
+    pub resource_type: String,
+    pub arn: String,
+}
+
+impl RequestFacts {
+    /// Reads the SigV4 credential (`Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request`
+    /// or the presigned `X-Amz-Credential`) without verifying anything.
+    pub fn read_claimed_credential(&mut self, headers: &HeaderMap, raw_query: &str) {
+        let from_header = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|auth| auth.split_once("Credential="))
+            .map(|(_, rest)| {
+                rest.split([',', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            });
+        let credential = from_header.or_else(|| {
+            raw_query.split('&').find_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                (name == "X-Amz-Credential").then(|| {
+                    percent_encoding::percent_decode_str(value)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+            })
+        });
+        let Some(credential) = credential else { return };
+        let mut parts = credential.split('/');
+        let key = parts.next().unwrap_or_default();
+        if key.is_empty() || key.len() > 128 {
+            return;
+        }
+        self.claimed_access_key_id = Some(key.to_string());
+        let _date = parts.next();
+        self.claimed_region = parts.next().filter(|r| !r.is_empty()).map(str::to_string);
+        self.claimed_service = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    }
 }
 
 pub struct Gateway {
@@ -186,15 +281,41 @@ impl Gateway {
         let service = self
             .services
             .iter()
-            .find(|s| s.model().target_prefix == prefix);
+            // botocore sends the model's full prefix (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`),
+            // the Rust SDK only the shape name after the last dot.
+            .find(|s| {
+                let own = &s.model().target_prefix;
+                own == prefix || own.rsplit('.').next() == Some(prefix)
+            });
+        let mut facts = RequestFacts {
+            request_id: request_id.to_string(),
+            received_at,
+            source_ip: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+            user_agent: headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            ..Default::default()
+        };
+        if self.observer.is_some() {
+            facts.read_claimed_credential(headers, signed.raw_query);
+            facts.claimed_principal = facts
+                .claimed_access_key_id
+                .as_deref()
+                .and_then(|key| self.credentials.lookup(key))
+                .map(|entry| entry.principal.clone());
+        }
         let service_name = service
             .map(|s| s.model().signing_name.clone())
+            .or_else(|| facts.claimed_service.clone())
             .unwrap_or_default();
 
         let verified = match verification {
             Ok(v) => v,
             Err(err) => {
-                self.notify(None, &service_name, operation, None, Err(&err));
+                self.notify(None, &facts, &service_name, operation, None, Err(&err))
+                    .await;
                 return Err(err);
             }
         };
@@ -203,12 +324,8 @@ impl Gateway {
             principal: verified.principal.clone(),
             access_key_id: verified.access_key_id.clone(),
             region: verified.region.clone(),
-            source_ip: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
-            user_agent: headers
-                .get("user-agent")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
+            source_ip: facts.source_ip.clone(),
+            user_agent: facts.user_agent.clone(),
             received_at,
         };
         let result = self
@@ -222,20 +339,28 @@ impl Gateway {
             )
             .await;
         match &result {
-            Ok((input, output)) => self.notify(
-                Some(&context),
-                &service_name,
-                operation,
-                Some(input),
-                Ok(output),
-            ),
-            Err((input, err)) => self.notify(
-                Some(&context),
-                &service_name,
-                operation,
-                input.as_ref(),
-                Err(err),
-            ),
+            Ok((input, output)) => {
+                self.notify(
+                    Some(&context),
+                    &facts,
+                    &service_name,
+                    operation,
+                    Some(input),
+                    Ok(output),
+                )
+                .await
+            }
+            Err((input, err)) => {
+                self.notify(
+                    Some(&context),
+                    &facts,
+                    &service_name,
+                    operation,
+                    input.as_ref(),
+                    Err(err),
+                )
+                .await
+            }
         }
         result.map(|(_, output)| output).map_err(|(_, err)| err)
     }
@@ -291,6 +416,7 @@ impl Gateway {
         };
         if let Err(err) = validate_input(model, operation, &input, service.validation_error_code())
         {
+            let err = service.refine_validation_error(operation, &input, err);
             return Err((Some(input), err));
         }
         let observed_input = if self.observer.is_some() {
@@ -317,22 +443,29 @@ impl Gateway {
         }
     }
 
-    fn notify(
+    async fn notify(
         &self,
         context: Option<&RequestContext>,
+        request: &RequestFacts,
         service: &str,
         operation: &str,
         input: Option<&Value>,
         outcome: Result<&Value, &AwsError>,
     ) {
-        if let Some(observer) = &self.observer {
-            observer.observe(&ObservedCall {
-                context,
-                service,
-                operation,
-                input,
-                outcome,
-            });
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        let committed = observer.observe(&ObservedCall {
+            context,
+            request,
+            service,
+            operation,
+            input,
+            outcome,
+            resources: &[],
+        });
+        if let Some(committed) = committed {
+            committed.await;
         }
     }
 }

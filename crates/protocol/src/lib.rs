@@ -11,5 +11,8 @@ pub mod sigv4;
 
 pub use credentials::{CredentialStore, Principal, RootCredentials};
 pub use error::AwsError;
-pub use gateway::{AwsJsonService, Gateway, RequestContext};
+pub use gateway::{
+    AwsJsonService, CallObserver, Gateway, ObservedCall, ObservedResource, RecordCommitted,
+    RequestContext, RequestFacts, TlsDetails,
+};
 pub use model::ServiceModel;
