@@ -6,16 +6,24 @@
 
 pub mod delivery;
 pub mod digest;
+pub mod history;
+mod identity;
+pub mod import;
 mod keys;
+mod lookup;
+pub mod operations;
 mod persist;
 mod record;
+pub mod recorder;
 mod selectors;
 pub mod trails;
 pub mod validation;
 
 pub use delivery::{LogGroupDelivery, S3Target};
+pub use history::History;
 pub use keys::fingerprint as keys_fingerprint;
 pub use record::{AuditRecord, EventCategory, RecordSink};
+pub use recorder::Recorder;
 pub use trails::{Trails, TrailsConfig};
 
 use std::sync::Arc;
@@ -27,6 +35,7 @@ use watchtrail_protocol::{AwsError, AwsJsonService, RequestContext, ServiceModel
 pub struct CloudTrailService {
     model: ServiceModel,
     trails: Option<Arc<Trails>>,
+    history: Option<Arc<History>>,
 }
 
 impl CloudTrailService {
@@ -36,7 +45,14 @@ impl CloudTrailService {
         CloudTrailService {
             model,
             trails: None,
+            history: None,
         }
+    }
+
+    /// Serves LookupEvents from `history`.
+    pub fn with_history(mut self, history: Arc<History>) -> Self {
+        self.history = Some(history);
+        self
     }
 
     /// Serves the trail operations (CreateTrail … ListPublicKeys) from `trails`.
@@ -62,6 +78,13 @@ impl AwsJsonService for CloudTrailService {
         "InvalidParameterException"
     }
 
+    fn refine_validation_error(&self, operation: &str, input: &Value, error: AwsError) -> AwsError {
+        match operation {
+            "LookupEvents" => lookup::refine_validation_error(input, error),
+            _ => error,
+        }
+    }
+
     async fn call(
         &self,
         context: &RequestContext,
@@ -74,6 +97,9 @@ impl AwsJsonService for CloudTrailService {
             .filter(|_| trails::OPERATIONS.contains(&operation))
         {
             return trails.call(context, operation, input).await;
+        }
+        if let (Some(history), "LookupEvents") = (&self.history, operation) {
+            return lookup::lookup_events(history, context, &input).await;
         }
         Err(AwsError::client(
             "UnsupportedOperationException",

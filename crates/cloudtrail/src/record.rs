@@ -40,6 +40,55 @@ pub struct AuditRecord {
     pub body: Value,
 }
 
+impl AuditRecord {
+    /// Reads a record from a trail file (or any CloudTrail JSON record). `None` when the fields
+    /// event history needs (eventID, eventTime, eventSource, eventName, account, region) are
+    /// missing or malformed.
+    pub fn from_trail_json(body: Value) -> Option<AuditRecord> {
+        let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
+        let event_id = text("eventID").filter(|s| !s.is_empty())?;
+        let event_time_ms = parse_event_time(body.get("eventTime")?.as_str()?)?;
+        let event_source = text("eventSource")?;
+        let event_name = text("eventName")?;
+        let account_id = text("recipientAccountId")
+            .or_else(|| {
+                body.pointer("/userIdentity/accountId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .filter(|s| !s.is_empty())?;
+        let region = text("awsRegion").filter(|s| !s.is_empty())?;
+        let category = match body.get("eventCategory").and_then(Value::as_str) {
+            Some("Data") => EventCategory::Data,
+            _ if body.get("managementEvent") == Some(&Value::Bool(false)) => EventCategory::Data,
+            _ => EventCategory::Management,
+        };
+        let read_only = match body.get("readOnly") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        Some(AuditRecord {
+            event_time_ms,
+            event_id,
+            event_source,
+            event_name,
+            category,
+            read_only,
+            account_id,
+            region,
+            body,
+        })
+    }
+}
+
+/// CloudTrail's `eventTime` (`2014-03-06T21:22:54Z`, occasionally with fractional seconds).
+pub fn parse_event_time(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
 /// A consumer of records. `wants` is asked before a record is built, so a call nobody wants
 /// (a data event with no trail selecting it) costs no serialization.
 pub trait RecordSink: Send + Sync {
