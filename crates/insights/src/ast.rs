@@ -133,6 +133,26 @@ pub enum ParsePattern {
     Glob { regex: Regex, names: Vec<String> },
     /// `/…(?<name>…)…/`: each named group becomes a field.
     Regex { regex: Regex, names: Vec<String> },
+    /// `/(…)(…)/ as a, b`: the capture groups in order fill the aliases.
+    RegexAliased { regex: Regex, names: Vec<String> },
+    /// `logfmt as m`: the `key=value` pairs become the map `m`.
+    Logfmt { name: String },
+    /// `csv as a, b`: the comma-separated values fill the aliases in order.
+    Csv { names: Vec<String> },
+}
+
+/// `diff` and its modifiers: which earlier window the current one is
+/// compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffBaseline {
+    /// `diff`: the window of equal length right before the query's.
+    Period,
+    /// `diff previousDay`.
+    Day,
+    /// `diff previousWeek`.
+    Week,
+    /// `diff previousMonth`: the same span one calendar month earlier.
+    Month,
 }
 
 #[derive(Debug, Clone)]
@@ -143,14 +163,20 @@ pub enum Command {
     Parse {
         source: Expr,
         pattern: ParsePattern,
+        /// `multi`: one row per match instead of the first match only.
+        multi: bool,
     },
     Stats(StatsStage),
     Sort(Vec<SortKey>),
     Limit(usize),
+    /// `limit any N`: the first N rows found, in no particular order; the
+    /// caller may stop scanning once [`crate::Execution::is_satisfied`].
+    LimitAny(usize),
     Dedup(Vec<Expr>),
-    /// `unmask(@message)`: this store has no data-protection masking, so
-    /// the command leaves values as they are.
-    Unmask,
+    /// `pattern expr`: cluster the values into templates.
+    Pattern(Expr),
+    /// `diff`: patterns of the current window against a baseline window.
+    Diff(DiffBaseline),
 }
 
 impl Command {
@@ -158,7 +184,13 @@ impl Command {
     pub fn is_blocking(&self) -> bool {
         matches!(
             self,
-            Command::Stats(_) | Command::Sort(_) | Command::Limit(_) | Command::Dedup(_)
+            Command::Stats(_)
+                | Command::Sort(_)
+                | Command::Limit(_)
+                | Command::LimitAny(_)
+                | Command::Dedup(_)
+                | Command::Pattern(_)
+                | Command::Diff(_)
         )
     }
 }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use std::net::Ipv4Addr;
 
+use crate::datetime;
 use crate::eval::EvalEnv;
 use crate::value::{loose_eq, Value};
 
@@ -48,6 +49,9 @@ pub enum ScalarFunction {
     FromMillis,
     ToMillis,
     Now,
+    ParseDate,
+    FormatDate,
+    Strftime,
     // General
     IsPresent,
     Coalesce,
@@ -129,6 +133,9 @@ impl ScalarFunction {
             "frommillis" => FromMillis,
             "tomillis" => ToMillis,
             "now" => Now,
+            "parsedate" => ParseDate,
+            "formatdate" => FormatDate,
+            "strftime" => Strftime,
             "ispresent" => IsPresent,
             "coalesce" => Coalesce,
             "if" => If,
@@ -174,6 +181,7 @@ impl ScalarFunction {
             Case => (2, 21),
             Substr => (2, 3),
             Replace | RegexReplace | If => (3, 3),
+            ParseDate | FormatDate | Strftime => (2, 3),
             Trim | Ltrim | Rtrim | Round => (1, 2),
             StrContains | Split | StartsWith | EndsWith | DateFloor | DateCeil
             | JsonArrayContains | IsIpInSubnet | IsIpv4InSubnet | IsIpv6InSubnet => (2, 2),
@@ -199,6 +207,34 @@ impl ScalarFunction {
         let text = |i: usize| args.get(i).and_then(Value::render);
         let num = |i: usize| args.get(i).and_then(Value::as_number);
         match self {
+            ParseDate | FormatDate | Strftime => {
+                let offset = match args.get(2) {
+                    Some(zone) => match zone.render().and_then(|z| datetime::parse_zone(&z)) {
+                        Some(o) => o,
+                        None => return Value::Null,
+                    },
+                    None => 0,
+                };
+                let Some(pattern) = text(1) else {
+                    return Value::Null;
+                };
+                match self {
+                    ParseDate => text(0)
+                        .and_then(|t| datetime::parse_java(&t, &pattern, offset))
+                        .map_or(Value::Null, Value::Time),
+                    _ => {
+                        let Some(ms) = args[0].as_int() else {
+                            return Value::Null;
+                        };
+                        let formatted = if self == FormatDate {
+                            datetime::format_java(ms, &pattern, offset)
+                        } else {
+                            datetime::format_strftime(ms, &pattern, offset)
+                        };
+                        formatted.map_or(Value::Null, Value::Str)
+                    }
+                }
+            }
             Concat => {
                 let mut out = String::new();
                 for a in args {

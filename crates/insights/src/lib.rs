@@ -22,14 +22,17 @@
 //! ```
 
 mod ast;
+mod datetime;
 mod discovery;
 mod eval;
 mod execution;
 mod functions;
 mod lexer;
 mod parser;
+mod patterns;
 mod period;
 mod row;
+mod sql;
 mod stats;
 mod value;
 
@@ -42,7 +45,7 @@ pub use execution::Execution;
 pub use parser::MAX_LIMIT;
 pub use period::format_timestamp;
 
-use ast::Command;
+use ast::{Command, DiffBaseline};
 
 /// Rows a query returns when neither the query nor the caller sets a limit.
 pub const DEFAULT_LIMIT: usize = 10_000;
@@ -141,6 +144,9 @@ pub(crate) struct QueryPlan {
     /// Output columns, before `@ptr`.
     pub columns: Vec<String>,
     pub aggregated: bool,
+    /// A `diff` query's baseline: events of that earlier window are
+    /// pushed too.
+    pub diff: Option<DiffBaseline>,
     /// The non-system fields the query reads: discovery produces only these
     /// (none at all when the list is empty).
     pub discovered_fields: Vec<String>,
@@ -164,7 +170,8 @@ impl Query {
         self.source.as_ref()
     }
 
-    /// True when the query has `stats`: rows are aggregates and carry no `@ptr`.
+    /// True when the query has `stats`, `pattern` or `diff`: rows are
+    /// aggregates and carry no `@ptr`.
     pub fn is_aggregate(&self) -> bool {
         self.plan.aggregated
     }
@@ -175,25 +182,60 @@ impl Query {
         &self.plan.columns
     }
 
+    /// The time range the caller must scan to run the query over
+    /// `[start_ms, end_ms]` (inclusive): the same range, except that `diff`
+    /// also needs its comparison window, which lies before it. Pass the
+    /// original range in [`ExecutionContext`]; the execution splits the
+    /// events into the two windows itself (events between the windows, as
+    /// with `diff previousDay` over a short range, are ignored).
+    pub fn required_range(&self, start_ms: i64, end_ms: i64) -> (i64, i64) {
+        match self
+            .plan
+            .diff
+            .and_then(|b| patterns::baseline_window(b, start_ms, end_ms))
+        {
+            Some((baseline_start, _)) => (baseline_start.min(start_ms), end_ms),
+            None => (start_ms, end_ms),
+        }
+    }
+
     pub fn execute(&self, ctx: ExecutionContext) -> Execution {
         Execution::new(Arc::clone(&self.plan), ctx)
     }
 }
 
+/// Compiles a Logs Insights (`queryLanguage: CWLI`) query.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
-    let parsed = parser::QueryParser::new(text).parse().map_err(|f| {
-        let start = f.start.min(text.len());
-        let end = f.end.clamp(start, text.len());
-        let to_chars = |byte: usize| text[..floor_char_boundary(text, byte)].chars().count();
-        QueryError {
-            message: f.message,
-            start: to_chars(start),
-            end: to_chars(end),
-        }
-    })?;
+    let parsed = parser::QueryParser::new(text)
+        .parse()
+        .map_err(|f| query_error(text, f))?;
+    Ok(build_query(text, parsed))
+}
+
+/// Compiles a SQL (`queryLanguage: SQL`) query: the subset the crate
+/// README documents. The `FROM` log groups are in
+/// `Query::source().log_group_names`, in the order written.
+pub fn parse_sql(text: &str) -> Result<Query, QueryError> {
+    let parsed = sql::translate(text).map_err(|f| query_error(text, f))?;
+    Ok(build_query(text, parsed))
+}
+
+fn query_error(text: &str, f: ParseFailure) -> QueryError {
+    let start = f.start.min(text.len());
+    let end = f.end.clamp(start, text.len());
+    let to_chars = |byte: usize| text[..floor_char_boundary(text, byte)].chars().count();
+    QueryError {
+        message: f.message,
+        start: to_chars(start),
+        end: to_chars(end),
+    }
+}
+
+fn build_query(text: &str, parsed: parser::ParsedQuery) -> Query {
     let mut columns: Option<Vec<String>> = None;
     let mut display: Option<Vec<String>> = None;
     let mut aggregated = false;
+    let mut diff = None;
     for command in &parsed.commands {
         match command {
             Command::Fields(items) => {
@@ -214,10 +256,21 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 columns = Some(cols);
                 display = None;
             }
+            Command::Pattern(_) | Command::Diff(_) => {
+                aggregated = true;
+                let names = if let Command::Diff(b) = command {
+                    diff = Some(*b);
+                    patterns::DIFF_COLUMNS
+                } else {
+                    patterns::PATTERN_COLUMNS
+                };
+                columns = Some(names.iter().map(|n| n.to_string()).collect());
+                display = None;
+            }
             _ => {}
         }
     }
-    Ok(Query {
+    Query {
         text: text.to_string(),
         source: parsed.source,
         plan: Arc::new(QueryPlan {
@@ -228,6 +281,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 .or(columns)
                 .unwrap_or_else(|| vec!["@timestamp".to_string(), "@message".to_string()]),
             aggregated,
+            diff,
             discovered_fields: {
                 let mut names: Vec<String> = parsed
                     .referenced_fields
@@ -239,7 +293,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
                 names
             },
         }),
-    })
+    }
 }
 
 /// Every field of one event as Logs Insights would discover it, rendered

@@ -15,12 +15,16 @@ const MAX_STATS_STAGES: usize = 2;
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 type PResult<T> = Result<T, ParseFailure>;
+/// How deeply expressions may nest (parentheses, `not`, unary minus,
+/// function arguments), so hostile input cannot overflow the stack.
+pub const MAX_EXPR_DEPTH: usize = 64;
+/// Why `unmask` is always refused: AWS requires a data protection policy
+/// on the log group, and watchtrail has none, so nothing is ever masked.
+const UNMASK_ERROR: &str = "unmask needs a data protection policy on the log group, and watchtrail has no data protection policies: no data is masked, so there is nothing to unmask";
 
 /// Commands this engine recognises but does not evaluate yet; they are
 /// rejected with an error instead of being ignored.
 const UNSUPPORTED_COMMANDS: &[&str] = &[
-    "pattern",
-    "diff",
     "anomaly",
     "unnest",
     "lookup",
@@ -60,6 +64,7 @@ pub struct QueryParser<'a> {
     all_field_refs: Vec<String>,
     period_allowed: bool,
     regex_allowed: bool,
+    depth: usize,
 }
 
 pub struct ParsedQuery {
@@ -84,6 +89,7 @@ impl<'a> QueryParser<'a> {
             all_field_refs: Vec::new(),
             period_allowed: false,
             regex_allowed: false,
+            depth: 0,
         }
     }
 
@@ -126,6 +132,9 @@ impl<'a> QueryParser<'a> {
         // Position of the first sort/limit/dedup, which no stats may follow.
         let mut blocking_before_stats: Option<(String, usize, usize)> = None;
         let mut dedup_at = None;
+        // `pattern`/`diff` and stats each turn rows into aggregates; a query
+        // has at most one of those kinds.
+        let mut clustering: Option<String> = None;
         loop {
             let t = self.peek()?;
             if t.kind == TokenKind::End {
@@ -165,7 +174,31 @@ impl<'a> QueryParser<'a> {
                 self.all_field_refs
                     .extend(self.field_refs.iter().map(|(n, _, _)| n.clone()));
                 match &command {
+                    Command::Pattern(_) | Command::Diff(_) => {
+                        if let Some(first) = &clustering {
+                            return Err(ParseFailure::new(
+                                format!("{kw} cannot follow {first}: a query has one stats, pattern or diff stage"),
+                                t.start,
+                                t.end,
+                            ));
+                        }
+                        if self.stats_seen > 0 {
+                            return Err(ParseFailure::new(
+                                format!("{kw} cannot follow stats: it clusters log events, not aggregated rows"),
+                                t.start,
+                                t.end,
+                            ));
+                        }
+                        clustering = Some(kw.clone());
+                    }
                     Command::Stats(_) => {
+                        if let Some(first) = &clustering {
+                            return Err(ParseFailure::new(
+                                format!("stats cannot follow {first}"),
+                                t.start,
+                                t.end,
+                            ));
+                        }
                         if let Some((name, _, _)) = &blocking_before_stats {
                             return Err(ParseFailure::new(
                                 format!("stats must come before {name}: sort, limit and dedup apply to the final rows"),
@@ -174,7 +207,10 @@ impl<'a> QueryParser<'a> {
                             ));
                         }
                     }
-                    Command::Sort(_) | Command::Limit(_) | Command::Dedup(_) => {
+                    Command::Sort(_)
+                    | Command::Limit(_)
+                    | Command::LimitAny(_)
+                    | Command::Dedup(_) => {
                         if blocking_before_stats.is_none() {
                             blocking_before_stats = Some((kw.clone(), t.start, t.end));
                         }
@@ -252,11 +288,14 @@ impl<'a> QueryParser<'a> {
             }
             "limit" => {
                 self.bump()?;
+                let any = self.eat_keyword("any")?;
                 let n = self.bump()?;
                 match n.kind {
-                    TokenKind::Int(v) if (1..=MAX_LIMIT as i64).contains(&v) => {
-                        Ok(Command::Limit(v as usize))
-                    }
+                    TokenKind::Int(v) if (1..=MAX_LIMIT as i64).contains(&v) => Ok(if any {
+                        Command::LimitAny(v as usize)
+                    } else {
+                        Command::Limit(v as usize)
+                    }),
                     TokenKind::Int(_) => Err(ParseFailure::new(
                         format!("limit must be between 1 and {MAX_LIMIT}"),
                         n.start,
@@ -292,20 +331,30 @@ impl<'a> QueryParser<'a> {
                 }
                 Ok(Command::Dedup(keys))
             }
-            "unmask" => {
+            "unmask" => Err(ParseFailure::new(UNMASK_ERROR, t.start, t.end)),
+            "pattern" => {
                 self.bump()?;
-                let paren = self.peek()?.kind == TokenKind::LParen;
-                if paren {
-                    self.bump()?;
-                }
-                let n = self.bump()?;
-                if !matches!(n.kind, TokenKind::Name { .. }) {
-                    return Err(unexpected(self.lexer.source(), &n, "a field name"));
-                }
-                if paren {
-                    self.expect(TokenKind::RParen, "')'")?;
-                }
-                Ok(Command::Unmask)
+                Ok(Command::Pattern(self.parse_expr()?))
+            }
+            "diff" => {
+                self.bump()?;
+                let m = self.peek()?;
+                let baseline =
+                    match m.keyword().as_deref() {
+                        Some("previousday") => DiffBaseline::Day,
+                        Some("previousweek") => DiffBaseline::Week,
+                        Some("previousmonth") => DiffBaseline::Month,
+                        _ if matches!(m.kind, TokenKind::Pipe | TokenKind::End) => {
+                            return Ok(Command::Diff(DiffBaseline::Period))
+                        }
+                        _ => return Err(unexpected(
+                            self.lexer.source(),
+                            &m,
+                            "previousDay, previousWeek, previousMonth, '|' or the end of the query",
+                        )),
+                    };
+                self.bump()?;
+                Ok(Command::Diff(baseline))
             }
             _ if UNSUPPORTED_COMMANDS.contains(&kw) => Err(ParseFailure::new(
                 format!("the {kw} command is not supported by watchtrail yet"),
@@ -509,8 +558,11 @@ impl<'a> QueryParser<'a> {
 
     fn parse_parse(&mut self) -> PResult<Command> {
         let mut t = self.peek()?;
+        let is_mode = |t: &Token| t.is_keyword("logfmt") || t.is_keyword("csv");
+        // `parse logfmt as m` reads @message; `parse f logfmt as m` reads f.
+        let mode_without_field = is_mode(&t) && self.lexer.token_at(t.end)?.is_keyword("as");
         let source = match &t.kind {
-            TokenKind::Name { text, .. } => {
+            TokenKind::Name { text, .. } if !mode_without_field => {
                 let name = text.clone();
                 self.bump()?;
                 self.field_refs.push((name.clone(), t.start, t.end));
@@ -530,27 +582,8 @@ impl<'a> QueryParser<'a> {
                         t.end,
                     ));
                 }
-                if !self.eat_keyword("as")? {
-                    let n = self.peek()?;
-                    return Err(unexpected(
-                        self.lexer.source(),
-                        &n,
-                        "'as' and one field name per '*'",
-                    ));
-                }
-                let names_start = self.peek()?.start;
-                let mut names = Vec::new();
-                loop {
-                    let n = self.bump()?;
-                    match n.kind {
-                        TokenKind::Name { text, .. } => names.push(text),
-                        _ => return Err(unexpected(self.lexer.source(), &n, "a field name")),
-                    }
-                    if self.peek()?.kind != TokenKind::Comma {
-                        break;
-                    }
-                    self.bump()?;
-                }
+                let (names, names_start) =
+                    self.parse_as_names("'as' and one field name per '*'")?;
                 if names.len() != stars {
                     return Err(ParseFailure::new(
                         format!(
@@ -573,38 +606,59 @@ impl<'a> QueryParser<'a> {
                     unreachable!()
                 };
                 let regex = compile_regex(&pattern, &flags, r.start, r.end)?;
-                let names: Vec<String> = regex
-                    .capture_names()
-                    .flatten()
-                    .map(str::to_string)
-                    .collect();
-                if names.is_empty() {
-                    return Err(ParseFailure::new(
-                        "a parse regex needs named groups such as (?<name>...)",
-                        r.start,
-                        r.end,
-                    ));
+                if self.peek()?.is_keyword("as") {
+                    // AWS's multi-match sample: `/(\d+\.\d+\.\d+\.\d+)/ as ip_addr multi`.
+                    let groups = regex.captures_len() - 1;
+                    let (names, names_start) = self.parse_as_names("'as'")?;
+                    if names.len() != groups {
+                        return Err(ParseFailure::new(
+                            format!(
+                                "the regex has {groups} capture group(s) but {} field names follow 'as'",
+                                names.len()
+                            ),
+                            names_start,
+                            self.pos,
+                        ));
+                    }
+                    ParsePattern::RegexAliased { regex, names }
+                } else {
+                    let names: Vec<String> = regex
+                        .capture_names()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect();
+                    if names.is_empty() {
+                        return Err(ParseFailure::new(
+                            "a parse regex needs named groups such as (?<name>...), or 'as' and one name per group",
+                            r.start,
+                            r.end,
+                        ));
+                    }
+                    ParsePattern::Regex { regex, names }
                 }
-                let next = self.peek()?;
-                if next.is_keyword("as") {
-                    return Err(ParseFailure::new(
-                        "a parse regex names its fields with (?<name>...) groups, not 'as'",
-                        next.start,
-                        next.end,
-                    ));
-                }
-                ParsePattern::Regex { regex, names }
             }
-            _ if t.is_keyword("logfmt")
-                || t.is_keyword("csv")
-                || t.is_keyword("json")
-                || t.is_keyword("multi") =>
-            {
+            _ if t.is_keyword("logfmt") => {
+                self.bump()?;
+                let (names, names_start) = self.parse_as_names("'as' and the name of the map")?;
+                if names.len() != 1 {
+                    return Err(ParseFailure::new(
+                        "parse … logfmt takes one name after 'as': the map that holds the key-value pairs",
+                        names_start,
+                        self.pos,
+                    ));
+                }
+                ParsePattern::Logfmt {
+                    name: names.into_iter().next().unwrap_or_default(),
+                }
+            }
+            _ if t.is_keyword("csv") => {
+                self.bump()?;
+                let (names, _) = self.parse_as_names("'as' and one field name per column")?;
+                ParsePattern::Csv { names }
+            }
+            _ if t.is_keyword("json") => {
                 return Err(ParseFailure::new(
-                    format!(
-                        "parse mode '{}' is not supported by watchtrail yet",
-                        self.text(t.start, t.end)
-                    ),
+                    "parse has no json mode: JSON messages are discovered automatically, and maps from jsonParse are read with dots",
                     t.start,
                     t.end,
                 ));
@@ -613,19 +667,53 @@ impl<'a> QueryParser<'a> {
                 return Err(unexpected(
                     self.lexer.source(),
                     &t,
-                    "a glob pattern \"…\" or a regex /…/",
+                    "a glob pattern \"…\", a regex /…/, logfmt or csv",
                 ))
             }
         };
         let next = self.peek()?;
-        if next.is_keyword("multi") {
-            return Err(ParseFailure::new(
-                "parse … multi is not supported by watchtrail yet",
-                next.start,
-                next.end,
-            ));
+        let multi = next.is_keyword("multi");
+        if multi {
+            if !matches!(
+                pattern,
+                ParsePattern::Regex { .. } | ParsePattern::RegexAliased { .. }
+            ) {
+                return Err(ParseFailure::new(
+                    "multi only applies to a regex pattern",
+                    next.start,
+                    next.end,
+                ));
+            }
+            self.bump()?;
         }
-        Ok(Command::Parse { source, pattern })
+        Ok(Command::Parse {
+            source,
+            pattern,
+            multi,
+        })
+    }
+
+    /// `as a, b, c`; returns the names and where they start.
+    fn parse_as_names(&mut self, expected: &str) -> PResult<(Vec<String>, usize)> {
+        if !self.eat_keyword("as")? {
+            let n = self.peek()?;
+            return Err(unexpected(self.lexer.source(), &n, expected));
+        }
+        let names_start = self.peek()?.start;
+        let mut names = Vec::new();
+        loop {
+            let n = self.bump()?;
+            match n.kind {
+                TokenKind::Name { text, .. } => names.push(text),
+                _ => return Err(unexpected(self.lexer.source(), &n, "a field name")),
+            }
+            // `multi` ends the list: `/(…)/ as ip multi`.
+            if self.peek()?.kind != TokenKind::Comma {
+                break;
+            }
+            self.bump()?;
+        }
+        Ok((names, names_start))
     }
 
     fn parse_source(&mut self) -> PResult<SourceClause> {
@@ -754,6 +842,27 @@ impl<'a> QueryParser<'a> {
     // ---- expressions -------------------------------------------------
 
     pub fn parse_expr(&mut self) -> PResult<Expr> {
+        self.nest()?;
+        let e = self.parse_or();
+        self.depth -= 1;
+        e
+    }
+
+    fn nest(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_EXPR_DEPTH {
+            let t = self.peek()?;
+            self.depth -= 1;
+            return Err(ParseFailure::new(
+                format!("the expression is nested more than {MAX_EXPR_DEPTH} levels deep"),
+                t.start,
+                t.end,
+            ));
+        }
+        Ok(())
+    }
+
+    fn parse_or(&mut self) -> PResult<Expr> {
         let mut left = self.parse_and()?;
         while self.eat_keyword("or")? {
             let right = self.parse_and()?;
@@ -775,7 +884,10 @@ impl<'a> QueryParser<'a> {
         let t = self.peek()?;
         if t.is_keyword("not") || t.kind == TokenKind::Not {
             self.bump()?;
-            return Ok(Expr::Not(Box::new(self.parse_not()?)));
+            self.nest()?;
+            let inner = self.parse_not();
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner?)));
         }
         self.parse_comparison()
     }
@@ -906,7 +1018,10 @@ impl<'a> QueryParser<'a> {
         let base = self.parse_unary()?;
         if self.peek()?.kind == TokenKind::Caret {
             self.bump()?;
-            let exp = self.parse_power()?;
+            self.nest()?;
+            let exp = self.parse_power();
+            self.depth -= 1;
+            let exp = exp?;
             return Ok(Expr::Binary(BinaryOp::Pow, Box::new(base), Box::new(exp)));
         }
         Ok(base)
@@ -916,7 +1031,10 @@ impl<'a> QueryParser<'a> {
         match self.peek()?.kind {
             TokenKind::Minus => {
                 self.bump()?;
-                let inner = self.parse_unary()?;
+                self.nest()?;
+                let inner = self.parse_unary();
+                self.depth -= 1;
+                let inner = inner?;
                 Ok(match inner {
                     Expr::Literal(Value::Int(i)) => Expr::Literal(Value::Int(i.wrapping_neg())),
                     Expr::Literal(Value::Float(f)) => Expr::Literal(Value::Float(-f)),
@@ -925,7 +1043,10 @@ impl<'a> QueryParser<'a> {
             }
             TokenKind::Plus => {
                 self.bump()?;
-                self.parse_unary()
+                self.nest()?;
+                let inner = self.parse_unary();
+                self.depth -= 1;
+                inner
             }
             _ => self.parse_primary(),
         }
@@ -1051,6 +1172,13 @@ impl<'a> QueryParser<'a> {
                 name_token.end,
             ));
         };
+        if function == ScalarFunction::Unmask {
+            return Err(ParseFailure::new(
+                UNMASK_ERROR,
+                name_token.start,
+                name_token.end,
+            ));
+        }
         if function == ScalarFunction::Bin {
             // bin() reads @timestamp; count it as a reference for the
             // second-stats rule and for discovery.
@@ -1096,6 +1224,32 @@ impl<'a> QueryParser<'a> {
                     name_token.start,
                     close.end,
                 ));
+            }
+        }
+        if matches!(
+            function,
+            ScalarFunction::ParseDate | ScalarFunction::FormatDate | ScalarFunction::Strftime
+        ) {
+            // Literal patterns and zones are checked now, so a typo is a
+            // compile error instead of a column of missing values.
+            if let Expr::Literal(Value::Str(pattern)) = &args[1] {
+                let checked = if function == ScalarFunction::Strftime {
+                    crate::datetime::check_strftime(pattern)
+                } else {
+                    crate::datetime::check_java_pattern(pattern)
+                };
+                if let Err(message) = checked {
+                    return Err(ParseFailure::new(message, name_token.start, close.end));
+                }
+            }
+            if let Some(Expr::Literal(Value::Str(zone))) = args.get(2) {
+                if crate::datetime::parse_zone(zone).is_none() {
+                    return Err(ParseFailure::new(
+                        format!("time zone '{zone}' is not supported: use UTC or a fixed offset such as +05:30 (named zones need a time-zone database watchtrail does not carry)"),
+                        name_token.start,
+                        close.end,
+                    ));
+                }
             }
         }
         if function == ScalarFunction::RegexReplace {

@@ -16,6 +16,22 @@ pub struct Row {
     pub ptr: Option<Arc<str>>,
     /// Arrival order, the final tie-break so results are deterministic.
     pub seq: u64,
+    /// Which windows of a `diff` query the event falls in; every other
+    /// query sees only current-window events.
+    pub window: Window,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    pub current: bool,
+    pub baseline: bool,
+}
+
+impl Window {
+    pub const CURRENT: Window = Window {
+        current: true,
+        baseline: false,
+    };
 }
 
 impl Row {

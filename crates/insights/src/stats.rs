@@ -331,6 +331,7 @@ impl StatsAccumulator {
                     timestamp_ms: 0,
                     ptr: None,
                     seq: i as u64,
+                    window: crate::row::Window::CURRENT,
                 };
                 for output in &stage.outputs {
                     if !matches!(&output.expr, Expr::Field(f) if *f == output.name) {
