@@ -1127,9 +1127,13 @@ impl Trails {
                 ..Chain::default()
             });
             let start_ms = chain.window_start_ms / 1000 * 1000;
+            let mut end_ms = end_ms;
             if end_ms <= start_ms && chain.previous.is_some() {
-                // A digest already ends this second; the next cycle picks these files up.
-                continue;
+                // A digest already ends this second and digest keys are per second: wait for the
+                // next one rather than leave these files undigested.
+                let wait = (start_ms + 1000 - now_ms()).max(0) as u64;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                end_ms = start_ms + 1000;
             }
             let object_key = digest_key(
                 trail.s3_key_prefix.as_deref(),

@@ -23,14 +23,28 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         &root.secret_access_key,
         &root.account_id,
     );
-    let router = Gateway::new(credentials)
-        .with_service(Arc::new(LogsService::new(store.clone())))
-        .into_router();
-
+    // Bound before the router is built: trails deliver to the embedded S3 endpoint on this port.
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| anyhow::anyhow!("binding {}: {e}", settings.listen))?;
     let local = listener.local_addr()?;
+    let trails = watchtrail_cloudtrail::Trails::open(
+        crate::trail_delivery::trails_config(&settings.data_dir, local, &settings.region, &root)?,
+        Some(Arc::new(crate::trail_delivery::StoreLogGroups {
+            store: store.clone(),
+        })),
+    )
+    .map_err(|e| anyhow::anyhow!("opening CloudTrail trail state: {e}"))?;
+    let (stop_trails, trails_stopped) = tokio::sync::oneshot::channel::<()>();
+    let trail_delivery = tokio::spawn(trails.clone().run(async move {
+        let _ = trails_stopped.await;
+    }));
+    let router = Gateway::new(credentials)
+        .with_service(Arc::new(LogsService::new(store.clone())))
+        .with_service(Arc::new(
+            watchtrail_cloudtrail::CloudTrailService::new().with_trails(trails.clone()),
+        ))
+        .into_router();
     // Tests and scripts read this line to find an ephemeral port.
     println!("watchtrail listening on http://{local}");
     tracing::info!(%local, data_dir = %settings.data_dir.display(), "serving");
@@ -41,6 +55,9 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    tracing::info!("shutting down: delivering spooled CloudTrail records");
+    let _ = stop_trails.send(());
+    let _ = trail_delivery.await;
     tracing::info!("shutting down: flushing the memtable");
     store
         .shutdown()
