@@ -3,6 +3,7 @@
 mod config;
 mod data_dir;
 mod import;
+mod query;
 mod serve;
 mod trail_delivery;
 mod validate;
@@ -74,6 +75,53 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Run a Logs Insights query over log files, with no server: CloudTrail trail files
+    /// (`{"Records":[…]}`, .json/.json.gz), NDJSON, VPC Flow Logs and the other AWS formats, or
+    /// plain text lines; plain, gzip or zstd; files, directories (recursive) or globs.
+    Query {
+        /// The query, in the Logs Insights query language.
+        query: String,
+        /// Files, directories (recursive) or glob patterns.
+        #[arg(long, required = true, num_args = 1..)]
+        files: Vec<String>,
+        /// table, json (one object per line) or csv.
+        #[arg(long, default_value = "table")]
+        output: query::OutputFormat,
+        /// `auto` (CloudTrail files by content, others from the key layout or a sample of lines) or a format name.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Only events at or after this time (epoch seconds, epoch milliseconds or ISO 8601).
+        #[arg(long)]
+        start: Option<String>,
+        /// Only events at or before this time (epoch seconds, epoch milliseconds or ISO 8601).
+        #[arg(long)]
+        end: Option<String>,
+        /// Rows to return when the query has no `limit` (default 10,000, as StartQuery).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Do not draw the progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+}
+
+fn parse_format_name(format: &str) -> anyhow::Result<Option<watchtrail_formats::FormatKind>> {
+    match format {
+        "auto" => Ok(None),
+        name => name
+            .parse::<watchtrail_formats::FormatKind>()
+            .map(Some)
+            .map_err(|_| {
+                let known: Vec<&str> = watchtrail_formats::FormatKind::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect();
+                anyhow::anyhow!(
+                    "unknown format {name:?}; known formats: auto, {}",
+                    known.join(", ")
+                )
+            }),
+    }
 }
 
 fn init_tracing(json: bool) {
@@ -136,22 +184,7 @@ fn main() -> anyhow::Result<()> {
             no_progress,
         } => {
             init_tracing(false);
-            let format = match format.as_str() {
-                "auto" => None,
-                name => Some(
-                    name.parse::<watchtrail_formats::FormatKind>()
-                        .map_err(|_| {
-                            let known: Vec<&str> = watchtrail_formats::FormatKind::ALL
-                                .iter()
-                                .map(|k| k.name())
-                                .collect();
-                            anyhow::anyhow!(
-                                "unknown format {name:?}; known formats: auto, {}",
-                                known.join(", ")
-                            )
-                        })?,
-                ),
-            };
+            let format = parse_format_name(&format)?;
             let files = import::expand_inputs(&inputs)?;
             let options = import::ImportOptions {
                 format,
@@ -188,6 +221,61 @@ fn main() -> anyhow::Result<()> {
                     }
                     Ok(())
                 })
+        }
+        Command::Query {
+            query,
+            files,
+            output,
+            format,
+            start,
+            end,
+            limit,
+            no_progress,
+        } => {
+            init_tracing(false);
+            let parsed = watchtrail_insights::parse(&query).map_err(|e| {
+                anyhow::anyhow!(
+                    "MalformedQueryException: {e}\n  {query}\n  {}{}",
+                    " ".repeat(e.start),
+                    "^".repeat((e.end - e.start).max(1))
+                )
+            })?;
+            let options = query::FileQueryOptions {
+                format: parse_format_name(&format)?,
+                start_ms: start
+                    .as_deref()
+                    .map(query::parse_time_bound)
+                    .transpose()?
+                    .unwrap_or(i64::MIN),
+                end_ms: end
+                    .as_deref()
+                    .map(query::parse_time_bound)
+                    .transpose()?
+                    .unwrap_or(i64::MAX),
+                limit,
+                progress: !no_progress,
+            };
+            let files = import::expand_inputs(&files)?;
+            let (result, report) = query::run(&parsed, &files, &options);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            query::write_output(&mut out, output, &parsed, &result)?;
+            std::io::Write::flush(&mut out)?;
+            eprintln!(
+                "{} row(s); {} record(s) matched, {} scanned, {:.1} MB scanned in {} file(s)",
+                result.rows.len(),
+                result.records_matched,
+                result.records_scanned,
+                result.bytes_scanned as f64 / 1e6,
+                report.files_read
+            );
+            for (path, error) in &report.files_failed {
+                eprintln!("  failed: {}: {error}", path.display());
+            }
+            if !report.files_failed.is_empty() {
+                anyhow::bail!("{} file(s) could not be read", report.files_failed.len());
+            }
+            Ok(())
         }
     }
 }
