@@ -167,6 +167,8 @@ pub struct Gateway {
     services: Vec<Arc<dyn AwsJsonService>>,
     credentials: CredentialStore,
     observer: Option<Arc<dyn CallObserver>>,
+    /// Requests signed for service `s3` (and unsigned non-awsJson ones) go here, body unread.
+    s3: Option<Arc<dyn crate::raw_service::RawHttpService>>,
 }
 
 impl Gateway {
@@ -175,7 +177,13 @@ impl Gateway {
             services: Vec::new(),
             credentials,
             observer: None,
+            s3: None,
         }
+    }
+
+    pub fn with_s3(mut self, s3: Arc<dyn crate::raw_service::RawHttpService>) -> Self {
+        self.s3 = Some(s3);
+        self
     }
 
     pub fn with_service(mut self, service: Arc<dyn AwsJsonService>) -> Self {
@@ -197,6 +205,9 @@ impl Gateway {
     }
 
     async fn dispatch(&self, request: Request<Body>, peer: Option<SocketAddr>) -> Response {
+        if let Some(s3) = self.s3.as_ref().filter(|_| crate::raw_service::is_s3_request(&request)) {
+            return s3.handle(request, peer, self.observer.as_deref()).await;
+        }
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
         let (parts, body) = request.into_parts();

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod error;
 pub mod gateway;
 pub mod model;
+pub mod raw_service;
 pub mod sigv4;
 
 pub use credentials::{CredentialStore, Principal, RootCredentials};

@@ -80,6 +80,132 @@ pub fn verify(
     credentials: &CredentialStore,
     now: DateTime<Utc>,
 ) -> Result<VerifiedSignature, AwsError> {
+    verify_with_chunk_signer(request, credentials, now).map(|(verified, _)| verified)
+}
+
+/// The payload hashes S3 accepts for `aws-chunked` bodies; the body is then verified chunk by
+/// chunk (see [`ChunkSigner`]) by the S3 endpoint, not hashed whole here.
+pub const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+pub const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+pub const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+
+/// Verifies chunk and trailer signatures of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]` body:
+/// each chunk's signature chains from the previous one, starting at the request's seed signature.
+pub struct ChunkSigner {
+    key: Vec<u8>,
+    amz_date: String,
+    scope: String,
+    previous: String,
+}
+
+impl std::fmt::Debug for ChunkSigner {
+    // The derived signing key is as good as the secret for this day, region and service.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkSigner")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkSigner {
+    /// Checks the signature of the next chunk (the final, empty chunk included) and advances the chain.
+    pub fn verify_chunk(&mut self, data: &[u8], provided: &str) -> bool {
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{}\n{}",
+            self.amz_date,
+            self.scope,
+            self.previous,
+            hex::encode(Sha256::digest(b"")),
+            hex::encode(Sha256::digest(data))
+        );
+        self.check(&string_to_sign, provided)
+    }
+
+    /// Checks `x-amz-trailer-signature` over the canonical trailing headers (`name:value\n` each).
+    pub fn verify_trailer(&mut self, canonical_trailers: &str, provided: &str) -> bool {
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
+            self.amz_date,
+            self.scope,
+            self.previous,
+            hex::encode(Sha256::digest(canonical_trailers.as_bytes()))
+        );
+        self.check(&string_to_sign, provided)
+    }
+
+    /// Signs the next chunk as a client would (for tests and outgoing streaming uploads).
+    pub fn sign_chunk(&mut self, data: &[u8]) -> String {
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{}\n{}",
+            self.amz_date,
+            self.scope,
+            self.previous,
+            hex::encode(Sha256::digest(b"")),
+            hex::encode(Sha256::digest(data))
+        );
+        let signature = hex::encode(hmac(&self.key, string_to_sign.as_bytes()));
+        self.previous.clone_from(&signature);
+        signature
+    }
+
+    /// A signer for the client side, seeded with the request's own signature.
+    pub fn for_client(
+        credentials: &SigningCredentials<'_>,
+        amz_date: &str,
+        seed_signature: &str,
+    ) -> ChunkSigner {
+        let date = &amz_date[..amz_date.len().min(8)];
+        ChunkSigner {
+            key: signing_key(
+                credentials.secret_access_key,
+                date,
+                credentials.region,
+                credentials.service,
+            ),
+            amz_date: amz_date.to_string(),
+            scope: format!(
+                "{date}/{}/{}/aws4_request",
+                credentials.region, credentials.service
+            ),
+            previous: seed_signature.to_string(),
+        }
+    }
+
+    fn check(&mut self, string_to_sign: &str, provided: &str) -> bool {
+        let expected = hex::encode(hmac(&self.key, string_to_sign.as_bytes()));
+        let provided = provided.to_ascii_lowercase();
+        let ok = expected.len() == provided.len()
+            && bool::from(expected.as_bytes().ct_eq(provided.as_bytes()));
+        if ok {
+            self.previous = expected;
+        }
+        ok
+    }
+}
+
+/// The service named by a request's SigV4 credential scope (`Authorization` header or presigned
+/// `X-Amz-Credential`), without verifying anything; used to route before the body is read.
+pub fn scope_service<'a>(headers: &'a HeaderMap, raw_query: &'a str) -> Option<String> {
+    let credential = if let Some(value) = header_str(headers, "authorization") {
+        value
+            .split([',', ' '])
+            .find_map(|part| part.trim().strip_prefix("Credential="))?
+            .to_string()
+    } else {
+        parse_query(raw_query)
+            .into_iter()
+            .find(|(k, _)| k == "X-Amz-Credential")?
+            .1
+    };
+    credential.split('/').nth(3).map(str::to_string)
+}
+
+/// Like [`verify`], also returning the chunk signer for a streaming-signed body.
+pub fn verify_with_chunk_signer(
+    request: &SignedRequest<'_>,
+    credentials: &CredentialStore,
+    now: DateTime<Utc>,
+) -> Result<(VerifiedSignature, ChunkSigner), AwsError> {
     let auth = parse_authorization(request)?;
 
     let signed_at = parse_amz_date(&auth.amz_date)
@@ -96,7 +222,7 @@ pub fn verify(
         ));
     };
 
-    let payload_hash = payload_hash(request)?;
+    let payload_hash = payload_hash(request, auth.service == "s3")?;
     let canonical = canonical_request(
         request,
         &auth.signed_headers,
@@ -127,13 +253,22 @@ pub fn verify(
         return Err(signature_mismatch());
     }
 
-    Ok(VerifiedSignature {
-        principal: entry.principal.clone(),
-        access_key_id: auth.access_key_id,
-        region: auth.region,
-        service: auth.service,
-        signed_at,
-    })
+    let signer = ChunkSigner {
+        key,
+        amz_date: auth.amz_date,
+        scope,
+        previous: expected,
+    };
+    Ok((
+        VerifiedSignature {
+            principal: entry.principal.clone(),
+            access_key_id: auth.access_key_id,
+            region: auth.region,
+            service: auth.service,
+            signed_at,
+        },
+        signer,
+    ))
 }
 
 fn signature_mismatch_scope(scope_date: &str, amz_date: &str) -> AwsError {
@@ -355,10 +490,13 @@ fn parse_amz_date(value: &str) -> Option<DateTime<Utc>> {
     Some(Utc.from_utc_datetime(&naive))
 }
 
-fn payload_hash(request: &SignedRequest<'_>) -> Result<String, AwsError> {
+fn payload_hash(request: &SignedRequest<'_>, is_s3: bool) -> Result<String, AwsError> {
     let actual = || hex::encode(Sha256::digest(request.body));
     match header_str(request.headers, "x-amz-content-sha256") {
         Some("UNSIGNED-PAYLOAD") => Ok("UNSIGNED-PAYLOAD".into()),
+        Some(
+            declared @ (STREAMING_SIGNED | STREAMING_SIGNED_TRAILER | STREAMING_UNSIGNED_TRAILER),
+        ) if is_s3 => Ok(declared.to_string()),
         Some(declared) if declared.starts_with("STREAMING-") => Err(AwsError::client(
             "NotImplemented",
             "Streaming (aws-chunked) payload signing is not supported; sign the whole payload.",
@@ -505,13 +643,52 @@ pub fn sign_headers(
     credentials: &SigningCredentials<'_>,
     now: DateTime<Utc>,
 ) -> Vec<(String, String)> {
+    let payload_hash = hex::encode(Sha256::digest(request.body));
+    let canonical_path =
+        percent_encoding::utf8_percent_encode(request.path, SIGV4_PATH_ENCODE).to_string();
+    sign_with(request, credentials, now, &canonical_path, &payload_hash)
+}
+
+/// Signs an S3 request: the path is signed as given (already percent-encoded, as S3 expects) and
+/// `payload_hash` is the `x-amz-content-sha256` value (a hex digest, `UNSIGNED-PAYLOAD` or a
+/// `STREAMING-…` marker), which the caller must also send as that header.
+pub fn sign_s3_headers(
+    request: &OutgoingRequest<'_>,
+    credentials: &SigningCredentials<'_>,
+    now: DateTime<Utc>,
+    payload_hash: &str,
+) -> Vec<(String, String)> {
+    sign_with(request, credentials, now, request.path, payload_hash)
+}
+
+fn sign_with(
+    request: &OutgoingRequest<'_>,
+    credentials: &SigningCredentials<'_>,
+    now: DateTime<Utc>,
+    canonical_path: &str,
+    payload_hash: &str,
+) -> Vec<(String, String)> {
     let OutgoingRequest {
         method,
         host,
         path,
         headers,
-        body,
+        body: _,
     } = *request;
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    let canonical_path = canonical_path
+        .split_once('?')
+        .map_or(canonical_path, |(p, _)| p);
+    let mut query: Vec<(String, String)> = parse_query(query)
+        .into_iter()
+        .map(|(k, v)| (encode(&k), encode(&v)))
+        .collect();
+    query.sort();
+    let canonical_query = query
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
     let SigningCredentials {
         access_key_id,
         secret_access_key: secret,
@@ -536,10 +713,8 @@ pub fn sign_headers(
         .iter()
         .map(|(k, v)| format!("{k}:{}\n", v.trim()))
         .collect();
-    let canonical_path = percent_encoding::utf8_percent_encode(path, SIGV4_PATH_ENCODE).to_string();
     let canonical = format!(
-        "{method}\n{canonical_path}\n\n{canonical_headers}\n{signed_headers}\n{}",
-        hex::encode(Sha256::digest(body))
+        "{method}\n{canonical_path}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
     );
     let scope = format!("{date}/{region}/{service}/aws4_request");
     let string_to_sign = format!(
