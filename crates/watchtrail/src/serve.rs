@@ -23,6 +23,8 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         &root.secret_access_key,
         &root.account_id,
     );
+    let s3 = watchtrail_s3::S3Endpoint::open(&settings.data_dir.join("s3"), credentials.clone())
+        .map_err(|e| anyhow::anyhow!("opening the S3 buckets: {e}"))?;
     // Bound before the router is built: trails deliver to the embedded S3 endpoint on this port.
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -44,6 +46,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .with_service(Arc::new(
             watchtrail_cloudtrail::CloudTrailService::new().with_trails(trails.clone()),
         ))
+        .with_s3(Arc::new(s3))
         .into_router();
     // Tests and scripts read this line to find an ephemeral port.
     println!("watchtrail listening on http://{local}");
