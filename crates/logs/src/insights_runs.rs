@@ -704,6 +704,57 @@ mod tests {
         assert!(aging.get(&scope(), "no-such-id").is_none());
     }
 
+    fn push_message(run: &QueryRun, n: i64) {
+        lock(&run.execution).push(&Event {
+            timestamp_ms: T0 + n,
+            ingestion_time_ms: T0,
+            message: &format!("event {n}"),
+            log_stream: "s1",
+            log_group: "123456789012:app",
+            ptr: encode_pointer(1, 1, T0 + n, n as u64),
+        });
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn partial_results_are_recomputed_at_most_once_per_interval() {
+        let (_dir, _store, group) = store_with_events(1).await;
+        let spec = spec(&group, "fields @message");
+
+        let cached = QueryRunner::new(InsightsConfig {
+            partial_interval: Duration::from_secs(3600),
+            ..Default::default()
+        });
+        let run = cached.admit(&spec, T0).unwrap();
+        push_message(&run, 1);
+        let first = cached.snapshot(&run).await;
+        assert_eq!(first.status, QueryStatus::Scheduled);
+        assert_eq!(first.output.unwrap().rows.len(), 1);
+        push_message(&run, 2);
+        let second = cached.snapshot(&run).await;
+        assert_eq!(
+            second.output.unwrap().rows.len(),
+            1,
+            "within the interval the earlier partial result is served"
+        );
+
+        let live = QueryRunner::new(InsightsConfig {
+            partial_interval: Duration::ZERO,
+            ..Default::default()
+        });
+        let run = live.admit(&spec, T0).unwrap();
+        push_message(&run, 1);
+        push_message(&run, 2);
+        let snap = live.snapshot(&run).await;
+        let out = snap.output.unwrap();
+        assert_eq!(out.rows.len(), 2);
+        assert_eq!(out.records_scanned, 2);
+        assert!(
+            out.rows[0].iter().any(|(f, _)| f == "@ptr"),
+            "partial rows carry @ptr: {:?}",
+            out.rows[0]
+        );
+    }
+
     #[test]
     fn query_ids_look_like_uuids_and_differ() {
         let a = new_query_id();
