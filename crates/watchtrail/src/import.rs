@@ -106,9 +106,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 }
 
 /// Counts compressed bytes as they are read, for the progress bar.
-struct CountingReader<R> {
-    inner: R,
-    counter: Arc<AtomicU64>,
+pub(crate) struct CountingReader<R> {
+    pub(crate) inner: R,
+    pub(crate) counter: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for CountingReader<R> {
@@ -120,7 +120,7 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 /// Pending events per (group, stream), flushed as batches through `Store::append`.
-struct BatchBuffer<'a> {
+pub(crate) struct BatchBuffer<'a> {
     store: &'a Store,
     scope: &'a Scope,
     groups: HashMap<String, GroupId>,
@@ -130,6 +130,17 @@ struct BatchBuffer<'a> {
 }
 
 impl<'a> BatchBuffer<'a> {
+    pub(crate) fn new(store: &'a Store, scope: &'a Scope) -> BatchBuffer<'a> {
+        BatchBuffer {
+            store,
+            scope,
+            groups: HashMap::new(),
+            streams: HashMap::new(),
+            pending: HashMap::new(),
+            appended: 0,
+        }
+    }
+
     async fn stream_id(
         &mut self,
         group: &str,
@@ -171,7 +182,7 @@ impl<'a> BatchBuffer<'a> {
         Ok((group_id, id))
     }
 
-    async fn push(
+    pub(crate) async fn push(
         &mut self,
         group: &str,
         stream: &str,
@@ -189,7 +200,7 @@ impl<'a> BatchBuffer<'a> {
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<(), StoreError> {
+    pub(crate) async fn flush(&mut self) -> Result<(), StoreError> {
         for (key, (events, _)) in self.pending.drain() {
             if !events.is_empty() {
                 self.appended += events.len() as u64;

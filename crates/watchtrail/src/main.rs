@@ -3,6 +3,7 @@
 mod config;
 mod data_dir;
 mod import;
+mod import_cloudtrail;
 mod query;
 mod serve;
 mod trail_delivery;
@@ -184,6 +185,16 @@ fn main() -> anyhow::Result<()> {
             no_progress,
         } => {
             init_tracing(false);
+            // `watchtrail import cloudtrail …` loads trail files into the event history as well.
+            if inputs.len() > 1 && inputs[0] == "cloudtrail" {
+                return import_cloudtrail::main(
+                    &inputs[1..],
+                    log_group,
+                    &data,
+                    &region,
+                    !no_progress,
+                );
+            }
             let format = parse_format_name(&format)?;
             let files = import::expand_inputs(&inputs)?;
             let options = import::ImportOptions {

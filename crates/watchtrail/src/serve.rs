@@ -23,6 +23,18 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         &root.secret_access_key,
         &root.account_id,
     );
+    // Every call becomes a CloudTrail record; management events are committed to the event
+    // history before their response is sent.
+    let history = watchtrail_cloudtrail::History::open(
+        &settings.data_dir,
+        std::time::Duration::from_secs(3600),
+    )
+    .map_err(|e| anyhow::anyhow!("opening the CloudTrail event history: {e}"))?;
+    let recorder = Arc::new(watchtrail_cloudtrail::Recorder::new(
+        history.clone(),
+        &root.account_id,
+        &settings.region,
+    ));
     let s3 = watchtrail_s3::S3Endpoint::open(&settings.data_dir.join("s3"), credentials.clone())
         .map_err(|e| anyhow::anyhow!("opening the S3 buckets: {e}"))?;
     // Bound before the router is built: trails deliver to the embedded S3 endpoint on this port.
@@ -37,6 +49,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         })),
     )
     .map_err(|e| anyhow::anyhow!("opening CloudTrail trail state: {e}"))?;
+    recorder.add_sink(trails.clone());
     let (stop_trails, trails_stopped) = tokio::sync::oneshot::channel::<()>();
     let trail_delivery = tokio::spawn(trails.clone().run(async move {
         let _ = trails_stopped.await;
@@ -44,8 +57,11 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     let router = Gateway::new(credentials)
         .with_service(Arc::new(LogsService::new(store.clone())))
         .with_service(Arc::new(
-            watchtrail_cloudtrail::CloudTrailService::new().with_trails(trails.clone()),
+            watchtrail_cloudtrail::CloudTrailService::new()
+                .with_trails(trails.clone())
+                .with_history(history.clone()),
         ))
+        .with_observer(recorder.clone())
         .with_s3(Arc::new(s3))
         .into_router();
     // Tests and scripts read this line to find an ephemeral port.
@@ -61,6 +77,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     tracing::info!("shutting down: delivering spooled CloudTrail records");
     let _ = stop_trails.send(());
     let _ = trail_delivery.await;
+    history.shutdown();
     tracing::info!("shutting down: flushing the memtable");
     store
         .shutdown()
