@@ -510,12 +510,8 @@ pub fn baseline_window(b: DiffBaseline, start_ms: i64, end_ms: i64) -> Option<(i
             Some((start_ms.checked_sub(len)?, start_ms.checked_sub(1)?))
         }
         DiffBaseline::Day => Some((start_ms.checked_sub(DAY)?, end_ms.checked_sub(DAY)?)),
-        DiffBaseline::Week => {
-            Some((start_ms.checked_sub(7 * DAY)?, end_ms.checked_sub(7 * DAY)?))
-        }
-        DiffBaseline::Month => {
-            Some((one_month_earlier(start_ms)?, one_month_earlier(end_ms)?))
-        }
+        DiffBaseline::Week => Some((start_ms.checked_sub(7 * DAY)?, end_ms.checked_sub(7 * DAY)?)),
+        DiffBaseline::Month => Some((one_month_earlier(start_ms)?, one_month_earlier(end_ms)?)),
     }
 }
 

@@ -434,16 +434,12 @@ impl<'a> Translator<'a> {
             }
             let name = self.item_name(e, alias);
             self.aggregates_allowed = true;
-            let before = self.referenced.len();
             let expr = self.expr(e);
             self.aggregates_allowed = false;
             let expr = expr?;
-            // Outside an aggregate, only grouping expressions are defined.
-            if self.referenced[before..]
-                .iter()
-                .any(|r| !r.starts_with('\u{1}'))
-                && !self.only_aggregate_refs(&expr)
-            {
+            // Outside an aggregate, only grouping expressions and earlier
+            // outputs are defined.
+            if !self.only_aggregate_refs(&expr) {
                 return Err(self.fail(
                     "this SELECT item must be in GROUP BY or inside an aggregate function",
                     e.span(),
@@ -480,7 +476,10 @@ impl<'a> Translator<'a> {
     /// True if every field the expression reads is an aggregation column.
     fn only_aggregate_refs(&self, expr: &Expr) -> bool {
         match expr {
-            Expr::Field(f) => self.aggregations.iter().any(|a| a.name == *f),
+            Expr::Field(f) => {
+                self.aggregations.iter().any(|a| a.name == *f)
+                    || self.outputs.iter().any(|(_, name)| name == f)
+            }
             Expr::Literal(_) | Expr::Period(_) | Expr::Regex(_) => true,
             Expr::Neg(e) | Expr::Not(e) => self.only_aggregate_refs(e),
             Expr::Binary(_, l, r) => self.only_aggregate_refs(l) && self.only_aggregate_refs(r),
@@ -779,12 +778,14 @@ impl<'a> Translator<'a> {
                     | DataType::String(_)
                     | DataType::Text
                     | DataType::Char(_) => ScalarFunction::Concat,
-                    other => return Err(self.fail(
-                        format!(
+                    other => {
+                        return Err(self.fail(
+                            format!(
                             "CAST to {other} is not supported: use INT, BIGINT, DOUBLE or VARCHAR"
                         ),
-                        e.span(),
-                    )),
+                            e.span(),
+                        ))
+                    }
                 };
                 Expr::Call {
                     function,

@@ -7,6 +7,9 @@
 //! # free-form comment lines before the first section
 //! --- query
 //! <query text, may span lines>
+//! --- sql                instead of `query`: a SQL query (parse_sql)
+//! --- groups             (optional) the log groups the query names
+//!                        (SOURCE / FROM), one a line
 //! --- context            (optional) now=<ms> limit=<n> start=<ms> end=<ms>
 //! --- events             one event per line: `<timestamp ms> <message>`;
 //!                        `@stream NAME` / `@group NAME` set the stream and
@@ -24,13 +27,15 @@
 use std::fs;
 use std::path::Path;
 
-use watchtrail_insights::{parse, Event, ExecutionContext};
+use watchtrail_insights::{parse, parse_sql, Event, ExecutionContext};
 
 const DEFAULT_NOW_MS: i64 = 1_700_000_000_000;
 
 #[derive(Default)]
 struct Case {
     query: String,
+    sql: bool,
+    groups: Option<String>,
     context: Option<String>,
     events: Option<String>,
     rows: Option<String>,
@@ -46,10 +51,12 @@ fn read_case(text: &str) -> Result<Case, String> {
             return Ok(());
         };
         let slot = match name.as_str() {
-            "query" => {
+            "query" | "sql" => {
                 case.query = body.trim_end_matches('\n').to_string();
+                case.sql = name == "sql";
                 return Ok(());
             }
+            "groups" => &mut case.groups,
             "context" => &mut case.context,
             "events" => &mut case.events,
             "rows" => &mut case.rows,
@@ -155,7 +162,11 @@ fn normalize_rows(body: &str) -> String {
 fn run_case(path: &Path) -> Result<(), String> {
     let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
     let case = read_case(&text)?;
-    let parsed = parse(&case.query);
+    let parsed = if case.sql {
+        parse_sql(&case.query)
+    } else {
+        parse(&case.query)
+    };
     if let Some(expected) = &case.error {
         let expected = expected.trim();
         let err = match parsed {
@@ -174,6 +185,18 @@ fn run_case(path: &Path) -> Result<(), String> {
         return Ok(());
     }
     let query = parsed.map_err(|e| format!("query failed to parse: {e}"))?;
+    if let Some(groups) = &case.groups {
+        let expected: Vec<&str> = groups.lines().filter(|l| !l.is_empty()).collect();
+        let actual: Vec<&str> = query
+            .source()
+            .map(|s| s.log_group_names.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        if actual != expected {
+            return Err(format!(
+                "groups mismatch: expected {expected:?}, got {actual:?}"
+            ));
+        }
+    }
     let mut ctx = ExecutionContext::unbounded(DEFAULT_NOW_MS);
     if let Some(c) = &case.context {
         for kv in c.split_whitespace() {
