@@ -22,6 +22,13 @@ pub const MAX_SOURCE_LOG_GROUPS: usize = 10_000;
 pub const MAX_RESULTS_PAGE: usize = 10_000;
 const DEFAULT_DESCRIBE_QUERIES: usize = 1000;
 
+const NO_GROUPS: &str = "Specify exactly one of logGroupName, logGroupNames or \
+     logGroupIdentifiers, or start the query with a SOURCE command.";
+const SQL_WITH_GROUP_PARAMETERS: &str = "SQL queries name their log groups in the FROM clause; \
+     do not also specify logGroupName, logGroupNames or logGroupIdentifiers.";
+const SOURCE_WITH_GROUP_PARAMETERS: &str = "A query that starts with a SOURCE command cannot \
+     also specify logGroupName, logGroupNames or logGroupIdentifiers.";
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartQueryRequest {
@@ -67,9 +74,10 @@ fn malformed_query(error: &watchtrail_insights::QueryError) -> AwsError {
 pub fn query_language(language: Option<&str>) -> Result<String, AwsError> {
     match language.unwrap_or("CWLI") {
         "CWLI" => Ok("CWLI".to_string()),
+        "SQL" => Ok("SQL".to_string()),
         other => Err(invalid_parameter(format!(
-            "Query language {other} is not supported by this watchtrail server; only CWLI \
-             (Logs Insights QL) queries can be run."
+            "Query language {other} is not supported by this watchtrail server; CWLI (Logs \
+             Insights QL) and SQL queries can be run."
         ))),
     }
 }
@@ -192,28 +200,26 @@ pub async fn start_query(
             "endTime must be greater than or equal to startTime.",
         ));
     }
-    let query =
-        watchtrail_insights::parse(&request.query_string).map_err(|e| malformed_query(&e))?;
+    let sql = language == "SQL";
+    let query = if sql {
+        watchtrail_insights::parse_sql(&request.query_string)
+    } else {
+        watchtrail_insights::parse(&request.query_string)
+    }
+    .map_err(|e| malformed_query(&e))?;
+    // SQL names its log groups in FROM, which the compiled query carries as its source.
     let source = query.source();
-    let names: Vec<String> =
-        match (parameter, source) {
-            (GroupParameter::None, None) => return Err(invalid_parameter(
-                "Specify exactly one of logGroupName, logGroupNames or logGroupIdentifiers, or \
-                 start the query with a SOURCE command.",
-            )),
-            (GroupParameter::None, Some(source)) => source_groups(service, scope, source).await?,
-            (_, Some(_)) => {
-                return Err(invalid_parameter(
-                    "A query that starts with a SOURCE command cannot also specify logGroupName, \
-                 logGroupNames or logGroupIdentifiers.",
-                ))
-            }
-            (GroupParameter::Names(names), None) => names,
-            (GroupParameter::Identifiers(ids), None) => ids
-                .iter()
-                .map(|i| arn::resolve_identifier(scope, i))
-                .collect::<Result<_, _>>()?,
-        };
+    let names: Vec<String> = match (parameter, source) {
+        (GroupParameter::None, None) => return Err(invalid_parameter(NO_GROUPS)),
+        (GroupParameter::None, Some(clause)) => source_groups(service, scope, clause).await?,
+        (_, Some(_)) if sql => return Err(invalid_parameter(SQL_WITH_GROUP_PARAMETERS)),
+        (_, Some(_)) => return Err(invalid_parameter(SOURCE_WITH_GROUP_PARAMETERS)),
+        (GroupParameter::Names(names), None) => names,
+        (GroupParameter::Identifiers(ids), None) => ids
+            .iter()
+            .map(|i| arn::resolve_identifier(scope, i))
+            .collect::<Result<_, _>>()?,
+    };
     let mut groups = Vec::with_capacity(names.len());
     for name in &names {
         let group = service
@@ -253,13 +259,15 @@ pub async fn start_query(
     } else {
         described_query(&names, start_ms, end_ms, &request.query_string)
     };
+    // `diff` compares with a window before the query's own: scan both.
+    let (scan_start_ms, scan_end_ms) = query.required_range(start_ms, end_ms);
     let spec = QuerySpec {
         scope: scope.clone(),
         language,
         described_query: described,
         groups,
-        start_ms,
-        end_ms,
+        start_ms: scan_start_ms,
+        end_ms: scan_end_ms,
         execution,
     };
     let run = service
@@ -494,14 +502,13 @@ mod tests {
     }
 
     #[test]
-    fn only_cwli_runs() {
+    fn cwli_and_sql_run_ppl_is_refused() {
         assert_eq!(query_language(None).unwrap(), "CWLI");
         assert_eq!(query_language(Some("CWLI")).unwrap(), "CWLI");
-        for other in ["SQL", "PPL"] {
-            let err = query_language(Some(other)).unwrap_err();
-            assert_eq!(err.code, "InvalidParameterException");
-            assert!(err.message.contains(other), "{}", err.message);
-        }
+        assert_eq!(query_language(Some("SQL")).unwrap(), "SQL");
+        let err = query_language(Some("PPL")).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterException");
+        assert!(err.message.contains("PPL"), "{}", err.message);
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub struct QuerySpec {
     /// As DescribeQueries echoes it.
     pub described_query: String,
     pub groups: Vec<SelectedGroup>,
-    /// Inclusive epoch milliseconds.
+    /// The range to scan, inclusive epoch milliseconds: the query's own range, widened for
+    /// `diff` (the execution keeps the query's range and sorts events into its windows).
     pub start_ms: i64,
     pub end_ms: i64,
     pub execution: Execution,

@@ -252,6 +252,30 @@ async fn filter_stats_and_sort_over_several_groups() {
     assert_eq!(stats.records_matched(), 4.0);
     assert_eq!(stats.log_groups_scanned(), 2.0);
 
+    // The same question in SQL, its log groups named in FROM.
+    let id = logs
+        .start_query()
+        .query_language(QueryLanguage::Sql)
+        .start_time(s)
+        .end_time(s + 10)
+        .query_string(
+            "SELECT path, COUNT(*) AS errors FROM `/svc/a`, `/svc/b` WHERE status >= 500 \
+             GROUP BY path ORDER BY errors DESC",
+        )
+        .send()
+        .await
+        .unwrap()
+        .query_id()
+        .unwrap()
+        .to_string();
+    let out = wait_complete(&logs, &id).await;
+    assert_eq!(out.query_language(), Some(&QueryLanguage::Sql));
+    assert_eq!(
+        rows(&out, false),
+        vec![vec!["path=/x", "errors=3"], vec!["path=/y", "errors=1"]]
+    );
+    assert_eq!(out.statistics().unwrap().log_groups_scanned(), 2.0);
+
     // logGroupIdentifiers takes names and ARNs; limit caps the rows.
     let arn = format!("arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/svc/b");
     let id = logs
@@ -348,24 +372,44 @@ async fn start_query_errors() {
         .await
         .unwrap_err();
     assert_eq!(error_code(&backwards), "InvalidParameterException");
-    for language in [QueryLanguage::Sql, QueryLanguage::Ppl] {
-        let err = logs
-            .start_query()
-            .log_group_name("/e")
-            .query_language(language.clone())
-            .start_time(s)
-            .end_time(s + 60)
-            .query_string("fields @message")
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(error_code(&err), "InvalidParameterException");
-        assert!(
-            error_message(&err).contains(language.as_str()),
-            "{}",
-            error_message(&err)
-        );
-    }
+    let err = logs
+        .start_query()
+        .log_group_name("/e")
+        .query_language(QueryLanguage::Ppl)
+        .start_time(s)
+        .end_time(s + 60)
+        .query_string("fields @message")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterException");
+    assert!(
+        error_message(&err).contains("PPL"),
+        "{}",
+        error_message(&err)
+    );
+    // SQL names its groups in FROM, not in the parameters; its syntax errors are compile errors.
+    let err = logs
+        .start_query()
+        .log_group_name("/e")
+        .query_language(QueryLanguage::Sql)
+        .start_time(s)
+        .end_time(s + 60)
+        .query_string("SELECT `@message` FROM `/e`")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterException");
+    let err = logs
+        .start_query()
+        .query_language(QueryLanguage::Sql)
+        .start_time(s)
+        .end_time(s + 60)
+        .query_string("SELEKT x FROM `/e`")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "MalformedQueryException");
     let limit = logs
         .start_query()
         .log_group_name("/e")
