@@ -325,6 +325,7 @@ impl<'a> Translator<'a> {
 
     fn has_aggregate(&mut self, items: &[SelectItem]) -> SResult<bool> {
         let saved = std::mem::take(&mut self.aggregations);
+        let referenced = self.referenced.len();
         self.aggregates_allowed = true;
         for item in items {
             if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
@@ -335,7 +336,8 @@ impl<'a> Translator<'a> {
         self.aggregates_allowed = false;
         let found = !self.aggregations.is_empty();
         self.aggregations = saved;
-        self.referenced.clear();
+        // This was a dry run: forget its references, keep WHERE's.
+        self.referenced.truncate(referenced);
         Ok(found)
     }
 
@@ -866,6 +868,18 @@ impl<'a> Translator<'a> {
             [ObjectNamePart::Identifier(i)] => i.value.to_ascii_lowercase(),
             _ => return Err(self.fail(format!("unknown function '{}'", f.name), span)),
         };
+        // Bare `user` is SQL's USER function to sqlparser, but in logs it is
+        // a field far more often; niladic functions are otherwise refused.
+        if matches!(f.args, FunctionArguments::None) {
+            if name == "user" {
+                self.referenced.push("user".to_string());
+                return Ok(Expr::Field("user".to_string()));
+            }
+            return Err(self.fail(
+                format!("unknown or unsupported function '{name}' (quote a field with this name in backticks)"),
+                span,
+            ));
+        }
         if f.filter.is_some()
             || f.null_treatment.is_some()
             || f.over.is_some()
