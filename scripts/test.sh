@@ -8,14 +8,16 @@ cd "$(dirname "$0")/.."
 
 # The AWS CLI (v1, from PyPI) drives the smoke test; moto's S3 server stands in for an
 # S3-compatible bucket in the segment-store test.
-if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import moto.server" >/dev/null 2>&1; then
+if ! command -v aws >/dev/null 2>&1 || ! python3 -c "import moto.server, duckdb" >/dev/null 2>&1; then
   echo "== installing the AWS CLI and moto's S3 server"
-  python3 -m pip install --quiet --disable-pip-version-check awscli "moto[server]"
+  python3 -m pip install --quiet --disable-pip-version-check awscli "moto[server]" duckdb
   # pyenv only creates console-script shims (aws) on a rehash.
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
   hash -r
 fi
 export WATCHTRAIL_REQUIRE_S3=1
+# DuckDB is the independent oracle of crates/insights/tests/duckdb_oracle.rs.
+export WATCHTRAIL_REQUIRE_DUCKDB=1
 
 echo "== cargo test --workspace"
 cargo test --workspace --locked
