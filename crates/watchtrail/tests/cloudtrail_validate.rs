@@ -1,5 +1,6 @@
 //! Log-file integrity end to end: a logging trail with validation delivers log files and signed
-//! digests to an S3-compatible bucket (moto's S3 server as the external bucket), and the REAL
+//! digests to an S3-compatible bucket (the embedded S3 endpoint, and moto's S3 server as an
+//! external bucket), and the REAL
 //! AWS CLI's `cloudtrail validate-logs` — plus `watchtrail validate-logs`, from S3 and from a
 //! local copy — reports everything valid; after a log file is modified, another deleted and a
 //! digest modified, both report each of them.
@@ -179,31 +180,58 @@ fn watchtrail_validate(args: &[&str], s3: &str) -> Output {
         .expect("run watchtrail validate-logs")
 }
 
+fn tools_or_skip() -> bool {
+    if tools_installed() {
+        return true;
+    }
+    assert!(
+        std::env::var("WATCHTRAIL_REQUIRE_S3").is_err(),
+        "moto and the AWS CLI are required (scripts/test.sh installs them)"
+    );
+    eprintln!("SKIPPED: moto or the AWS CLI is not installed; scripts/test.sh installs them");
+    false
+}
+
+const FAST_CADENCE: [(&str, &str); 2] = [
+    ("WATCHTRAIL_CLOUDTRAIL_DELIVERY_SECONDS", "1"),
+    ("WATCHTRAIL_CLOUDTRAIL_DIGEST_SECONDS", "2"),
+];
+
+/// The trail's bucket on moto's S3 server, an external S3-compatible endpoint.
 #[test]
-fn aws_cli_and_watchtrail_validate_delivered_trail_files() {
-    if !tools_installed() {
-        assert!(
-            std::env::var("WATCHTRAIL_REQUIRE_S3").is_err(),
-            "moto and the AWS CLI are required (scripts/test.sh installs them)"
-        );
-        eprintln!("SKIPPED: moto or the AWS CLI is not installed; scripts/test.sh installs them");
+fn validate_logs_with_an_external_s3_bucket() {
+    if !tools_or_skip() {
         return;
     }
     let moto = start_moto();
     let s3_endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let data = tempfile::tempdir().unwrap();
+    let mut env = vec![
+        ("WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT", s3_endpoint.as_str()),
+        ("WATCHTRAIL_CLOUDTRAIL_S3_ACCESS_KEY_ID", "moto"),
+        ("WATCHTRAIL_CLOUDTRAIL_S3_SECRET_ACCESS_KEY", "moto"),
+    ];
+    env.extend(FAST_CADENCE);
+    let server = TestServer::start_with(&data.path().join("data"), &env);
+    deliver_validate_and_tamper(&server, &s3_endpoint);
+}
+
+/// The default: the embedded S3 endpoint on watchtrail's own listener.
+#[test]
+fn validate_logs_with_the_embedded_s3_endpoint() {
+    if !tools_or_skip() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&data.path().join("data"), &FAST_CADENCE);
+    let endpoint = server.endpoint.clone();
+    deliver_validate_and_tamper(&server, &endpoint);
+}
+
+fn deliver_validate_and_tamper(server: &TestServer, s3_endpoint: &str) {
+    let s3_endpoint = s3_endpoint.to_string();
     let start_time = chrono::Utc::now() - chrono::Duration::minutes(2);
     let start_arg = start_time.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let data = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(
-        &data.path().join("data"),
-        &[
-            ("WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT", s3_endpoint.as_str()),
-            ("WATCHTRAIL_CLOUDTRAIL_S3_ACCESS_KEY_ID", "moto"),
-            ("WATCHTRAIL_CLOUDTRAIL_S3_SECRET_ACCESS_KEY", "moto"),
-            ("WATCHTRAIL_CLOUDTRAIL_DELIVERY_SECONDS", "1"),
-            ("WATCHTRAIL_CLOUDTRAIL_DIGEST_SECONDS", "2"),
-        ],
-    );
     let cli = Cli {
         server: &server.endpoint,
         s3: s3_endpoint.clone(),
@@ -499,5 +527,4 @@ fn aws_cli_and_watchtrail_validate_delivered_trail_files() {
             "watchtrail validate-logs did not report {e:?}:\n{native_err}"
         );
     }
-    drop(moto);
 }
