@@ -32,6 +32,8 @@ pub enum ScalarFunction {
     EndsWith,
     IsEmpty,
     IsBlank,
+    Md5,
+    Sha256,
     // Numeric
     Abs,
     Ceil,
@@ -118,6 +120,8 @@ impl ScalarFunction {
             "endswith" => EndsWith,
             "isempty" => IsEmpty,
             "isblank" => IsBlank,
+            "md5" => Md5,
+            "sha256" => Sha256,
             "abs" => Abs,
             "ceil" => Ceil,
             "floor" => Floor,
@@ -207,6 +211,18 @@ impl ScalarFunction {
         let text = |i: usize| args.get(i).and_then(Value::render);
         let num = |i: usize| args.get(i).and_then(Value::as_number);
         match self {
+            Md5 | Sha256 => {
+                use sha2::Digest;
+                let Some(s) = text(0) else {
+                    return Value::Null;
+                };
+                let digest: Vec<u8> = if self == Md5 {
+                    md5::Md5::digest(s.as_bytes()).to_vec()
+                } else {
+                    sha2::Sha256::digest(s.as_bytes()).to_vec()
+                };
+                Value::Str(digest.iter().map(|b| format!("{b:02x}")).collect())
+            }
             ParseDate | FormatDate | Strftime => {
                 let offset = match args.get(2) {
                     Some(zone) => match zone.render().and_then(|z| datetime::parse_zone(&z)) {
