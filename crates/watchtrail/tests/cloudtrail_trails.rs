@@ -120,6 +120,10 @@ fn code<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
 }
 
 fn server_with_moto(moto: &MotoServer, data: &std::path::Path) -> TestServer {
+    server_delivering_every(moto, data, "1")
+}
+
+fn server_delivering_every(moto: &MotoServer, data: &std::path::Path, seconds: &str) -> TestServer {
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
     TestServer::start_with(
         data,
@@ -127,7 +131,7 @@ fn server_with_moto(moto: &MotoServer, data: &std::path::Path) -> TestServer {
             ("WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT", endpoint.as_str()),
             ("WATCHTRAIL_CLOUDTRAIL_S3_ACCESS_KEY_ID", "moto"),
             ("WATCHTRAIL_CLOUDTRAIL_S3_SECRET_ACCESS_KEY", "moto"),
-            ("WATCHTRAIL_CLOUDTRAIL_DELIVERY_SECONDS", "1"),
+            ("WATCHTRAIL_CLOUDTRAIL_DELIVERY_SECONDS", seconds),
             ("WATCHTRAIL_CLOUDTRAIL_DIGEST_SECONDS", "3600"),
         ],
     )
@@ -593,4 +597,167 @@ async fn a_trail_with_a_log_group_delivers_records_into_it() {
         .unwrap();
     assert!(status.latest_cloud_watch_logs_delivery_time().is_some());
     assert!(status.latest_delivery_time().is_some());
+}
+
+/// Messages of the trail's CloudWatch Logs stream, polled until `done` says enough arrived.
+async fn trail_stream_messages(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let stream = format!("{ACCOUNT_ID}_CloudTrail_{REGION}");
+    let mut messages = Vec::new();
+    for _ in 0..75 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Ok(events) = logs
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(&stream)
+            .start_from_head(true)
+            .send()
+            .await
+        {
+            messages = events
+                .events()
+                .iter()
+                .filter_map(|e| e.message().map(String::from))
+                .collect();
+            if done(&messages) {
+                break;
+            }
+        }
+    }
+    messages
+}
+
+async fn trail_into_group(
+    ct: &aws_sdk_cloudtrail::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    name: &str,
+    group: &str,
+) {
+    logs.create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    ct.create_trail()
+        .name(name)
+        .s3_bucket_name("trail-bucket")
+        .cloud_watch_logs_log_group_arn(format!(
+            "arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group}:*"
+        ))
+        .cloud_watch_logs_role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/ct"))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn data_events_reach_only_trails_whose_selectors_ask_for_them() {
+    let Some(moto) = start_moto() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let server = server_with_moto(&moto, &temp.path().join("data"));
+    let ct = cloudtrail_client(&server.endpoint);
+    let logs = server.logs_client();
+    trail_into_group(&ct, &logs, "data-trail", "/ct/data").await;
+    trail_into_group(&ct, &logs, "mgmt-trail", "/ct/mgmt").await;
+    let field = |name: &str, value: &str| {
+        AdvancedFieldSelector::builder()
+            .field(name)
+            .equals(value)
+            .build()
+            .unwrap()
+    };
+    ct.put_event_selectors()
+        .trail_name("data-trail")
+        .advanced_event_selectors(
+            AdvancedEventSelector::builder()
+                .name("log writes")
+                .field_selectors(field("eventCategory", "Data"))
+                .field_selectors(field("resources.type", "AWS::Logs::LogGroup"))
+                .field_selectors(field("eventName", "PutLogEvents"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ct.start_logging().name("data-trail").send().await.unwrap();
+    ct.start_logging().name("mgmt-trail").send().await.unwrap();
+    common::create_group_and_stream(&logs, "/app/data", "s1").await;
+    logs.put_log_events()
+        .log_group_name("/app/data")
+        .log_stream_name("s1")
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(common::now_ms())
+                .message("hello")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let has = |messages: &[String], name: &str| {
+        messages
+            .iter()
+            .any(|m| m.contains(&format!("\"eventName\":\"{name}\"")))
+    };
+    let data = trail_stream_messages(&logs, "/ct/data", |m| has(m, "PutLogEvents")).await;
+    let put = data
+        .iter()
+        .find(|m| m.contains("\"eventName\":\"PutLogEvents\""))
+        .expect("the data trail logged PutLogEvents");
+    let record: serde_json::Value = serde_json::from_str(put).unwrap();
+    assert_eq!(record["eventCategory"], "Data");
+    assert!(
+        !has(&data, "CreateLogGroup"),
+        "the data trail selects no management events"
+    );
+    let mgmt = trail_stream_messages(&logs, "/ct/mgmt", |m| has(m, "CreateLogStream")).await;
+    assert!(
+        has(&mgmt, "CreateLogGroup") && has(&mgmt, "CreateLogStream"),
+        "{mgmt:?}"
+    );
+    assert!(
+        !has(&mgmt, "PutLogEvents"),
+        "default selectors take no data events"
+    );
+}
+
+#[tokio::test]
+async fn spooled_records_survive_kill_9_and_are_delivered_after_restart() {
+    let Some(moto) = start_moto() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    // Delivery every hour: nothing leaves the spool before the crash.
+    let mut server = server_delivering_every(&moto, &data, "3600");
+    let ct = cloudtrail_client(&server.endpoint);
+    let logs = server.logs_client();
+    trail_into_group(&ct, &logs, "crash-trail", "/ct/crash").await;
+    ct.start_logging().name("crash-trail").send().await.unwrap();
+    for i in 0..3 {
+        logs.create_log_group()
+            .log_group_name(format!("/before-crash/{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.kill9();
+    let server = server_with_moto(&moto, &data);
+    let logs = server.logs_client();
+    let messages = trail_stream_messages(&logs, "/ct/crash", |m| {
+        (0..3).all(|i| m.iter().any(|x| x.contains(&format!("/before-crash/{i}"))))
+    })
+    .await;
+    for i in 0..3 {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("/before-crash/{i}"))),
+            "record {i} was lost: {messages:?}"
+        );
+    }
 }
