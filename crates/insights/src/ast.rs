@@ -139,6 +139,9 @@ pub enum ParsePattern {
     Logfmt { name: String },
     /// `csv as a, b`: the comma-separated values fill the aliases in order.
     Csv { names: Vec<String> },
+    /// `json field=F "a.b" as x`: the value at a path of a JSON text or
+    /// map.
+    JsonPath { path: String, name: String },
 }
 
 /// `diff` and its modifiers: which earlier window the current one is

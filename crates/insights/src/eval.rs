@@ -86,7 +86,10 @@ pub fn field(row: &Row, name: &str) -> Value {
 /// Follows a dotted path into JSON. Keys may themselves contain dots
 /// (written with backticks), so every split point is tried, longest key
 /// first.
-fn navigate<'j>(json: &'j serde_json::Value, path: &str) -> Option<&'j serde_json::Value> {
+pub(crate) fn navigate<'j>(
+    json: &'j serde_json::Value,
+    path: &str,
+) -> Option<&'j serde_json::Value> {
     let step = |key: &str| match json {
         serde_json::Value::Object(map) => map.get(key),
         serde_json::Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),

@@ -302,7 +302,23 @@ fn apply_streaming(command: &Command, row: &mut Row, env: &EvalEnv) -> Step {
         } => {
             // Events whose source is missing or does not match are kept
             // without the new fields.
-            let Some(text) = eval(source, row, env).render() else {
+            let value = eval(source, row, env);
+            if let ParsePattern::JsonPath { path, name } = pattern {
+                let found = match &value {
+                    Value::Structured(json) => {
+                        crate::eval::navigate(json, path).map(Value::from_json)
+                    }
+                    Value::Str(s) => serde_json::from_str::<serde_json::Value>(s)
+                        .ok()
+                        .and_then(|json| crate::eval::navigate(&json, path).map(Value::from_json)),
+                    _ => None,
+                };
+                if let Some(v) = found.filter(|v| !v.is_null()) {
+                    row.set(name, v);
+                }
+                return Step::Keep;
+            }
+            let Some(text) = value.render() else {
                 return Step::Keep;
             };
             match pattern {
@@ -343,6 +359,7 @@ fn apply_streaming(command: &Command, row: &mut Row, env: &EvalEnv) -> Step {
                         row.set(name, Value::Str(value));
                     }
                 }
+                ParsePattern::JsonPath { .. } => {}
             }
             Step::Keep
         }
@@ -370,7 +387,7 @@ fn set_captures(pattern: &ParsePattern, caps: &Captures<'_>, row: &mut Row) {
                 row.set(n, text_of(caps.name(n)));
             }
         }
-        ParsePattern::Logfmt { .. } | ParsePattern::Csv { .. } => {}
+        ParsePattern::Logfmt { .. } | ParsePattern::Csv { .. } | ParsePattern::JsonPath { .. } => {}
     }
 }
 

@@ -336,6 +336,48 @@ impl<'a> QueryParser<'a> {
                 self.bump()?;
                 Ok(Command::Pattern(self.parse_expr()?))
             }
+            "json" => {
+                // `json field=F "a.b" as x`, from AWS's parse page.
+                self.bump()?;
+                let k = self.bump()?;
+                if !k.is_keyword("field") {
+                    return Err(unexpected(self.lexer.source(), &k, "field=<name>"));
+                }
+                self.expect(TokenKind::Eq, "'='")?;
+                let f = self.bump()?;
+                let TokenKind::Name { text: field, .. } = f.kind else {
+                    return Err(unexpected(self.lexer.source(), &f, "a field name"));
+                };
+                self.field_refs.push((field.clone(), f.start, f.end));
+                let p = self.bump()?;
+                let TokenKind::Str(path) = p.kind else {
+                    return Err(unexpected(
+                        self.lexer.source(),
+                        &p,
+                        "a quoted key path such as \"user.name\"",
+                    ));
+                };
+                if path.is_empty() {
+                    return Err(ParseFailure::new("the key path is empty", p.start, p.end));
+                }
+                let (names, names_start) =
+                    self.parse_as_names("'as' and the name of the new field")?;
+                if names.len() != 1 {
+                    return Err(ParseFailure::new(
+                        "json field=… takes one name after 'as'",
+                        names_start,
+                        self.pos,
+                    ));
+                }
+                Ok(Command::Parse {
+                    source: Expr::Field(field),
+                    pattern: ParsePattern::JsonPath {
+                        path,
+                        name: names.into_iter().next().unwrap_or_default(),
+                    },
+                    multi: false,
+                })
+            }
             "diff" => {
                 self.bump()?;
                 let m = self.peek()?;
