@@ -17,6 +17,8 @@ pub struct ConfigFile {
     pub server: ServerSection,
     #[serde(default)]
     pub storage: StorageSection,
+    #[serde(default)]
+    pub cloudtrail: CloudTrailSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +42,20 @@ pub struct StorageSection {
     pub retention_interval_seconds: Option<u64>,
 }
 
+/// Trail delivery (`WATCHTRAIL_CLOUDTRAIL_*` variables override these).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrailSection {
+    pub delivery_interval_seconds: Option<u64>,
+    pub digest_interval_seconds: Option<u64>,
+    pub key_rotation_seconds: Option<u64>,
+    /// An external S3-compatible endpoint for trail buckets instead of the embedded one.
+    pub s3_endpoint: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    pub s3_region: Option<String>,
+}
+
 impl ConfigFile {
     pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
         let text = std::fs::read_to_string(path)
@@ -56,6 +72,7 @@ pub struct ServeSettings {
     pub region: String,
     pub json_logs: bool,
     pub store: watchtrail_store::StoreConfig,
+    pub cloudtrail: CloudTrailSection,
 }
 
 pub struct ServeOverrides {
@@ -116,6 +133,7 @@ impl ServeSettings {
             region,
             json_logs,
             store,
+            cloudtrail: file.cloudtrail,
         })
     }
 }
@@ -123,6 +141,20 @@ impl ServeSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cloudtrail_section_is_read_and_checked() {
+        let file: ConfigFile = toml::from_str(
+            "[cloudtrail]\ndelivery_interval_seconds = 60\ns3_endpoint = \"http://127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.cloudtrail.delivery_interval_seconds, Some(60));
+        assert_eq!(
+            file.cloudtrail.s3_endpoint.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert!(toml::from_str::<ConfigFile>("[cloudtrail]\ndelivery_seconds = 1\n").is_err());
+    }
 
     #[test]
     fn flags_beat_file_beats_defaults() {

@@ -43,7 +43,13 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("binding {}: {e}", settings.listen))?;
     let local = listener.local_addr()?;
     let trails = watchtrail_cloudtrail::Trails::open(
-        crate::trail_delivery::trails_config(&settings.data_dir, local, &settings.region, &root)?,
+        crate::trail_delivery::trails_config(
+            &settings.data_dir,
+            local,
+            &settings.region,
+            &root,
+            &settings.cloudtrail,
+        )?,
         Some(Arc::new(crate::trail_delivery::StoreLogGroups {
             store: store.clone(),
         })),

@@ -9,31 +9,45 @@ use std::time::Duration;
 use async_trait::async_trait;
 use watchtrail_cloudtrail::{LogGroupDelivery, S3Target, TrailsConfig};
 use watchtrail_protocol::RootCredentials;
+
+use crate::config::CloudTrailSection;
 use watchtrail_store::{InputEvent, Scope, Store, StoreError};
 
-fn env_seconds(name: &str) -> anyhow::Result<Option<Duration>> {
-    match std::env::var(name) {
-        Ok(v) => {
-            let secs: u64 = v
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a whole number of seconds"))?;
-            Ok(Some(Duration::from_secs(secs.max(1))))
-        }
-        Err(_) => Ok(None),
-    }
+/// The environment variable, else the config-file value.
+fn seconds(name: &str, file: Option<u64>) -> anyhow::Result<Option<Duration>> {
+    let secs = match std::env::var(name) {
+        Ok(v) => Some(
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a whole number of seconds"))?,
+        ),
+        Err(_) => file,
+    };
+    Ok(secs.map(|s| Duration::from_secs(s.max(1))))
 }
 
 /// Trail settings: delivery to the embedded S3 endpoint on our own listener, signed with the root
-/// credentials, unless `WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT` names another S3-compatible endpoint
-/// (with `WATCHTRAIL_CLOUDTRAIL_S3_ACCESS_KEY_ID`/`_SECRET_ACCESS_KEY`/`_REGION`).
+/// credentials, unless `WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT` (`[cloudtrail] s3_endpoint`) names
+/// another S3-compatible endpoint (with `…_S3_ACCESS_KEY_ID`/`_SECRET_ACCESS_KEY`/`_REGION`).
 pub fn trails_config(
     data_dir: &Path,
     listen: SocketAddr,
     region: &str,
     root: &RootCredentials,
+    file: &CloudTrailSection,
 ) -> anyhow::Result<TrailsConfig> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let var = |name: &str| {
+        let from_file = match name {
+            "WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT" => &file.s3_endpoint,
+            "WATCHTRAIL_CLOUDTRAIL_S3_ACCESS_KEY_ID" => &file.s3_access_key_id,
+            "WATCHTRAIL_CLOUDTRAIL_S3_SECRET_ACCESS_KEY" => &file.s3_secret_access_key,
+            _ => &file.s3_region,
+        };
+        std::env::var(name)
+            .ok()
+            .or_else(|| from_file.clone())
+            .filter(|v| !v.is_empty())
+    };
     let s3 = match var("WATCHTRAIL_CLOUDTRAIL_S3_ENDPOINT") {
         Some(endpoint) => S3Target {
             endpoint,
@@ -59,13 +73,22 @@ pub fn trails_config(
         }
     };
     let mut config = TrailsConfig::new(data_dir.join("cloudtrail"), s3);
-    if let Some(d) = env_seconds("WATCHTRAIL_CLOUDTRAIL_DELIVERY_SECONDS")? {
+    if let Some(d) = seconds(
+        "WATCHTRAIL_CLOUDTRAIL_DELIVERY_SECONDS",
+        file.delivery_interval_seconds,
+    )? {
         config.delivery_interval = d;
     }
-    if let Some(d) = env_seconds("WATCHTRAIL_CLOUDTRAIL_DIGEST_SECONDS")? {
+    if let Some(d) = seconds(
+        "WATCHTRAIL_CLOUDTRAIL_DIGEST_SECONDS",
+        file.digest_interval_seconds,
+    )? {
         config.digest_interval = d;
     }
-    if let Some(d) = env_seconds("WATCHTRAIL_CLOUDTRAIL_KEY_ROTATION_SECONDS")? {
+    if let Some(d) = seconds(
+        "WATCHTRAIL_CLOUDTRAIL_KEY_ROTATION_SECONDS",
+        file.key_rotation_seconds,
+    )? {
         config.key_rotation = d;
     }
     Ok(config)
