@@ -258,7 +258,10 @@ fn take_name(text: &str, names: &[&str], n: usize) -> Option<(usize, usize)> {
     for (i, name) in names.iter().enumerate() {
         let candidates: &[&str] = if n >= 4 { &[name] } else { &[&name[..3]] };
         for cand in candidates {
-            if text.len() >= cand.len() && text[..cand.len()].eq_ignore_ascii_case(cand) {
+            if text
+                .get(..cand.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(cand))
+            {
                 return Some((i, cand.len()));
             }
         }
@@ -520,6 +523,9 @@ mod tests {
         assert_eq!(parse_java("2023-02-29", "yyyy-MM-dd", 0), None);
         assert_eq!(parse_java("2024-02-29x", "yyyy-MM-dd", 0), None);
         assert_eq!(parse_java("2024-13-01", "yyyy-MM-dd", 0), None);
+        // Multi-byte text where a month name is expected must not split a character.
+        assert_eq!(parse_java("éé", "MMM", 0), None);
+        assert_eq!(parse_java("Ééé", "EEE", 0), None);
     }
 
     #[test]
