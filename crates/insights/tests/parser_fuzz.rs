@@ -175,3 +175,36 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let negs = format!("fields {}1 as x", "-".repeat(5000));
     assert!(watchtrail_insights::parse(&negs).is_err());
 }
+
+/// Queries whose per-event work reads the raw message text: arbitrary
+/// messages must never make them panic.
+const TEXT_QUERIES: &[&str] = &[
+    "fields parseDate(@message, 'yyyy-MM-dd HH:mm:ss.SSS') as a, parseDate(@message, 'dd/MMM/yyyy:HH:mm:ss Z') as b, parseDate(@message, 'EEE, d MMMM yy h a XXX') as c, parseDate(@message, 'yyyyMMddHHmmssSSS', '+05:30') as d",
+    "fields formatDate(@message, 'EEEE MMMM D k K S z') as a, strftime(@message, '%a %B %e %I %p %j %Z %s') as b",
+    "parse @message logfmt as m | parse @message csv as x, y, z | json field=@message \"a.b\" as j | display m, x, y, z, j",
+    "parse @message /(\\w+)/ as w multi | stats count(*) by w",
+    "pattern @message",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_messages_never_panic(messages in prop::collection::vec(any::<String>(), 1..6)) {
+        for text in TEXT_QUERIES {
+            let query = watchtrail_insights::parse(text).expect("query parses");
+            let mut run = query.execute(watchtrail_insights::ExecutionContext::unbounded(0));
+            for (i, m) in messages.iter().enumerate() {
+                run.push(&watchtrail_insights::Event {
+                    timestamp_ms: i as i64,
+                    ingestion_time_ms: 0,
+                    message: m,
+                    log_stream: "s",
+                    log_group: "g",
+                    ptr: String::new(),
+                });
+            }
+            run.finish();
+        }
+    }
+}
