@@ -120,6 +120,8 @@ struct Call<'a> {
     query: &'a [(String, String)],
     headers: &'a HeaderMap,
     body: Vec<u8>,
+    /// Verified `x-amz-checksum-*` values (algorithm → base64).
+    checksums: BTreeMap<String, String>,
     context: &'a RequestContext,
 }
 
@@ -372,13 +374,14 @@ impl S3Endpoint {
             ));
         }
         check_content_md5(headers, &body)?;
-        check_checksums(headers, &trailers, &body)?;
+        let checksums = check_checksums(headers, &trailers, &body)?;
 
         let call = Call {
             target,
             query,
             headers,
             body,
+            checksums,
             context: &context,
         };
         let answer = self.execute(operation, &call).await?;
@@ -693,6 +696,7 @@ impl S3Endpoint {
             last_modified: Utc::now(),
             headers,
             user_metadata,
+            checksums: call.checksums.clone(),
         };
         let create_only = match call.header("if-none-match") {
             None => false,
@@ -788,6 +792,7 @@ impl S3Endpoint {
                     last_modified: Utc::now(),
                     headers: headers.unwrap_or(source_meta.headers),
                     user_metadata: user_metadata.unwrap_or(source_meta.user_metadata),
+                    checksums: source_meta.checksums,
                 };
                 s.put_object(&account, &bucket, meta.clone(), &content)?;
                 Ok(meta)
@@ -850,6 +855,18 @@ impl S3Endpoint {
             .header("etag", format!("\"{}\"", meta.etag))
             .header("last-modified", http_date(meta.last_modified))
             .header("accept-ranges", "bytes".to_string());
+        if range.is_none() && call.header("x-amz-checksum-mode") == Some("ENABLED") {
+            for (algorithm, value) in &meta.checksums {
+                if let Ok(name) =
+                    HeaderName::from_bytes(format!("x-amz-checksum-{algorithm}").as_bytes())
+                {
+                    answer.headers.push((name, value.clone()));
+                }
+            }
+            if !meta.checksums.is_empty() {
+                answer = answer.header("x-amz-checksum-type", "FULL_OBJECT".to_string());
+            }
+        }
         match range {
             Some((start, end)) => {
                 answer.status = StatusCode::PARTIAL_CONTENT;
@@ -1330,12 +1347,13 @@ fn check_content_md5(headers: &HeaderMap, body: &[u8]) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// Verifies `x-amz-checksum-*` values from headers or the aws-chunked trailer.
+/// Verifies `x-amz-checksum-*` values from headers or the aws-chunked trailer; returns them.
 fn check_checksums(
     headers: &HeaderMap,
     trailers: &[(String, String)],
     body: &[u8],
-) -> Result<(), S3Error> {
+) -> Result<BTreeMap<String, String>, S3Error> {
+    let mut verified = BTreeMap::new();
     let from_headers = headers.iter().filter_map(|(name, value)| {
         let algorithm = name.as_str().strip_prefix("x-amz-checksum-")?;
         // `-algorithm` (CreateMultipartUpload) asks for checksums on the parts, which then carry
@@ -1382,8 +1400,9 @@ fn check_checksums(
                 ),
             ));
         }
+        verified.insert(algorithm, declared.trim().to_string());
     }
-    Ok(())
+    Ok(verified)
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → inclusive (start, end). Syntax S3 does not understand is

@@ -93,6 +93,7 @@ mod tests {
                         last_modified: chrono::Utc::now(),
                         headers: BTreeMap::new(),
                         user_metadata: BTreeMap::new(),
+                        checksums: BTreeMap::new(),
                     },
                 )
             })

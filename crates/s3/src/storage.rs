@@ -47,6 +47,10 @@ pub struct ObjectMeta {
     pub headers: BTreeMap<String, String>,
     /// `x-amz-meta-*` without the prefix, names lower-cased as S3 does.
     pub user_metadata: BTreeMap<String, String>,
+    /// Verified `x-amz-checksum-*` values sent with a single-request upload (algorithm → base64),
+    /// returned on GET/HEAD with `x-amz-checksum-mode: ENABLED`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checksums: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -388,6 +392,7 @@ impl BucketStore {
             last_modified: Utc::now(),
             headers: BTreeMap::new(),
             user_metadata: BTreeMap::new(),
+            checksums: BTreeMap::new(),
         };
         write_object_file(
             &dir.join("tmp"),
@@ -457,6 +462,7 @@ impl BucketStore {
             last_modified: Utc::now(),
             headers: upload.headers,
             user_metadata: upload.user_metadata,
+            checksums: BTreeMap::new(),
         };
         self.put_object(account, bucket, meta.clone(), &content)?;
         let _ = fs::remove_dir_all(&upload_dir);
@@ -576,6 +582,7 @@ mod tests {
             last_modified: Utc::now(),
             headers: BTreeMap::new(),
             user_metadata: BTreeMap::from([("signature".to_string(), "abc".to_string())]),
+            checksums: BTreeMap::new(),
         }
     }
 

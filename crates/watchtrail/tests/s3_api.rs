@@ -345,6 +345,39 @@ fn cli_objects_metadata_ranges_and_copies() {
         "InvalidRange"
     );
 
+    // A verified x-amz-checksum-sha256 is kept and returned when asked for.
+    let put = cli.run(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "data",
+        "--key",
+        "checksummed",
+        "--body",
+        file.to_str().unwrap(),
+        "--checksum-algorithm",
+        "SHA256",
+    ]);
+    assert!(put.ok, "{}", put.stderr);
+    let head = cli
+        .run(&[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "data",
+            "--key",
+            "checksummed",
+            "--checksum-mode",
+            "ENABLED",
+        ])
+        .json();
+    use base64::Engine;
+    use sha2::Digest;
+    assert_eq!(
+        head["ChecksumSHA256"],
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(content))
+    );
+
     // A wrong Content-MD5 is refused and nothing is stored.
     let bad_md5 = cli.run(&[
         "s3api",
@@ -361,8 +394,8 @@ fn cli_objects_metadata_ranges_and_copies() {
     assert_eq!(bad_md5.error_code(), "BadDigest");
     assert_eq!(
         cli.run(&["s3api", "head-object", "--bucket", "data", "--key", "md5"])
-            .ok,
-        false
+            .error_code(),
+        "404"
     );
 
     // aws s3 cp up, down, and server-side copy keeping the metadata.
@@ -482,8 +515,8 @@ fn cli_objects_metadata_ranges_and_copies() {
             "--key",
             "copy.json"
         ])
-        .ok,
-        false
+        .error_code(),
+        "404"
     );
 }
 
@@ -873,8 +906,8 @@ fn aws_chunked_bodies_are_decoded_and_verified() {
     let (status, _, body) = streaming_put(&server, "/chunks/tampered.bin", &content, true);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("SignatureDoesNotMatch"), "{body}");
-    assert!(
-        !cli.run(&[
+    assert_eq!(
+        cli.run(&[
             "s3api",
             "head-object",
             "--bucket",
@@ -882,7 +915,8 @@ fn aws_chunked_bodies_are_decoded_and_verified() {
             "--key",
             "tampered.bin"
         ])
-        .ok
+        .error_code(),
+        "404"
     );
 
     // STREAMING-UNSIGNED-PAYLOAD-TRAILER with a CRC32 trailer, as SDKs send over TLS.
