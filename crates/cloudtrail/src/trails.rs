@@ -295,7 +295,23 @@ impl Trails {
                 let trail = self.find(context, required_str(&input, "Name")?)?;
                 Ok(status_response(&trail.status))
             }
-            "StartLogging" => self.start_logging(context, &input),
+            "StartLogging" => {
+                let out = self.start_logging(context, &input)?;
+                // Generating a signing key takes a moment: do it now, off the reactor, rather
+                // than inside the first digest delivery.
+                let this = self.clone();
+                let account = context.account_id().to_string();
+                let region = context.region.clone();
+                let now = now_ms();
+                let warmed = tokio::task::spawn_blocking(move || {
+                    this.keys.public_keys(&account, &region, now, now, now)
+                })
+                .await;
+                if let Ok(Err(e)) = warmed {
+                    tracing::warn!(error = %e, "preparing the digest signing key");
+                }
+                Ok(out)
+            }
             "StopLogging" => self.stop_logging(context, &input).await,
             "PutEventSelectors" => self.put_event_selectors(context, &input),
             "GetEventSelectors" => {
