@@ -78,11 +78,14 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Delivered before the listener closes: the embedded S3 endpoint is on it.
+        tracing::info!("shutting down: delivering spooled CloudTrail records");
+        let _ = stop_trails.send(());
+        let _ = trail_delivery.await;
+    })
     .await?;
-    tracing::info!("shutting down: delivering spooled CloudTrail records");
-    let _ = stop_trails.send(());
-    let _ = trail_delivery.await;
     history.shutdown();
     tracing::info!("shutting down: flushing the memtable");
     store
