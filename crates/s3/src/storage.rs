@@ -294,13 +294,20 @@ impl BucketStore {
         let dir = self.bucket_dir(&info);
         let header = encode_header(&meta);
         let target = dir.join("objects").join(key_file_name(&meta.key));
-        let mut buckets = self.lock();
-        // Renaming under the index lock keeps the index and the files in the same order of writes.
-        let bucket_entry = buckets
-            .get_mut(bucket)
-            .ok_or_else(|| S3Error::no_such_bucket(bucket))?;
-        write_object_file(&dir.join("tmp"), &target, &header, content)
+        // The content is written and fsynced outside the index lock (it may be large); only the
+        // rename and the index update happen under it, so they stay in the same order of writes.
+        let tmp = write_tmp_object(&dir.join("tmp"), &header, content)
             .map_err(|e| io_error("write object", e))?;
+        let mut buckets = self.lock();
+        let Some(bucket_entry) = buckets.get_mut(bucket) else {
+            let _ = fs::remove_file(&tmp);
+            return Err(S3Error::no_such_bucket(bucket));
+        };
+        let installed = fs::rename(&tmp, &target).and_then(|()| sync_dir(&dir.join("objects")));
+        if let Err(e) = installed {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_error("install object", e));
+        }
         bucket_entry.objects.insert(meta.key.clone(), meta);
         Ok(())
     }
@@ -506,6 +513,30 @@ fn write_object_file(
     digest.update(content);
     let digest = digest.finalize();
     write_atomically(tmp_dir, target, &[header, content, &digest])
+}
+
+/// Writes and fsyncs a complete object file under `tmp_dir`; returns its path.
+fn write_tmp_object(tmp_dir: &Path, header: &[u8], content: &[u8]) -> std::io::Result<PathBuf> {
+    let mut digest = Sha256::new();
+    digest.update(header);
+    digest.update(content);
+    let digest = digest.finalize();
+    fs::create_dir_all(tmp_dir)?;
+    let tmp = tmp_dir.join(uuid::Uuid::new_v4().simple().to_string());
+    let written = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(header)?;
+        file.write_all(content)?;
+        file.write_all(&digest)?;
+        file.sync_all()
+    })();
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 fn write_atomically(tmp_dir: &Path, target: &Path, pieces: &[&[u8]]) -> std::io::Result<()> {
