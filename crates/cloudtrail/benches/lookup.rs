@@ -135,5 +135,72 @@ fn bench(c: &mut Criterion) {
     history.shutdown();
 }
 
-criterion_group!(benches, bench);
+/// What recording adds to each PutLogEvents call when no trail selects data events (the ingest
+/// path), and to a management call (record built and queued; the commit wait is not included).
+fn recording_overhead(c: &mut Criterion) {
+    use watchtrail_cloudtrail::Recorder;
+    use watchtrail_protocol::gateway::{CallObserver, ObservedCall, RequestContext, RequestFacts};
+    use watchtrail_protocol::Principal;
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(dir.path(), Duration::from_secs(3600)).unwrap();
+    let recorder = Recorder::new(history.clone(), ACCOUNT, REGION);
+    let principal = Principal {
+        account_id: ACCOUNT.into(),
+        identity_type: "Root".into(),
+        arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+        principal_id: ACCOUNT.into(),
+        user_name: None,
+    };
+    let context = RequestContext {
+        request_id: "r".into(),
+        principal,
+        access_key_id: "AKIAEXAMPLE".into(),
+        region: REGION.into(),
+        source_ip: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+        received_at: chrono::Utc::now(),
+    };
+    let facts = RequestFacts::default();
+    let events: Vec<serde_json::Value> = (0..1000)
+        .map(|i| json!({"timestamp": i, "message": "x".repeat(200)}))
+        .collect();
+    let put = json!({"logGroupName": "/g", "logStreamName": "s", "logEvents": events});
+    let output = json!({});
+    let mut group = c.benchmark_group("recording");
+    group.bench_function("PutLogEvents (data event, no trail wants it)", |b| {
+        b.iter(|| {
+            recorder.observe(&ObservedCall {
+                context: Some(&context),
+                request: &facts,
+                service: "logs",
+                operation: "PutLogEvents",
+                input: Some(&put),
+                outcome: Ok(&output),
+                resources: &[],
+            })
+        })
+    });
+    let create = json!({"logGroupName": "/app/web"});
+    group.bench_function("CreateLogGroup record built", |b| {
+        b.iter(|| {
+            recorder.build(
+                &ObservedCall {
+                    context: Some(&context),
+                    request: &facts,
+                    service: "logs",
+                    operation: "CreateLogGroup",
+                    input: Some(&create),
+                    outcome: Ok(&output),
+                    resources: &[],
+                },
+                EventCategory::Management,
+                false,
+            )
+        })
+    });
+    group.finish();
+    history.shutdown();
+}
+
+criterion_group!(benches, recording_overhead, bench);
 criterion_main!(benches);

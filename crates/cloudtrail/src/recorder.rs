@@ -170,6 +170,18 @@ fn truncate(text: &str, max: usize) -> &str {
 }
 
 impl CallObserver for Recorder {
+    fn wants_input(&self, service: &str, operation: &str) -> bool {
+        let class = classify(service, operation);
+        class.category == EventCategory::Management
+            || self.sinks.read().expect("sinks lock").iter().any(|s| {
+                s.wants(
+                    &format!("{service}.amazonaws.com"),
+                    operation,
+                    class.category,
+                )
+            })
+    }
+
     fn observe(&self, call: &ObservedCall<'_>) -> Option<RecordCommitted> {
         if call.service.is_empty() && call.operation.is_empty() {
             // Neither a service nor an operation: not an API call (e.g. a stray GET).

@@ -71,6 +71,11 @@ pub trait CallObserver: Send + Sync {
     /// the response goes out: that is how "a management call answered means its record is
     /// durable" holds. Return `None` when nothing needs waiting for (e.g. an unwanted data event).
     fn observe(&self, call: &ObservedCall<'_>) -> Option<RecordCommitted>;
+    /// Whether `observe` will look at the request input of this call; when not, the gateway
+    /// skips copying it.
+    fn wants_input(&self, _service: &str, _operation: &str) -> bool {
+        true
+    }
 }
 
 /// Resolves once the observer's record of a call is durable.
@@ -430,7 +435,12 @@ impl Gateway {
             let err = service.refine_validation_error(operation, &input, err);
             return Err((Some(input), err));
         }
-        let observed_input = if self.observer.is_some() {
+        // PutLogEvents inputs run to megabytes: copy only what an observer will record.
+        let observed_input = if self
+            .observer
+            .as_ref()
+            .is_some_and(|o| o.wants_input(&model.signing_name, operation))
+        {
             Some(input.clone())
         } else {
             None
