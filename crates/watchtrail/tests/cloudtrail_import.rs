@@ -231,3 +231,147 @@ async fn imported_trail_files_answer_the_p3_investigation_and_reimport_adds_noth
         .unwrap();
     assert_eq!(everything.events().len(), 7, "re-import added nothing");
 }
+
+/// moto's S3 server stands in for a trail bucket (skipped when moto is absent, unless
+/// WATCHTRAIL_REQUIRE_S3=1 as scripts/test.sh sets).
+struct MotoServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_moto() -> Option<MotoServer> {
+    let installed = Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = MotoServer { child, port };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(server);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("moto did not start listening on {port}");
+}
+
+/// moto accepts unsigned S3 calls: enough to create the bucket and upload trail files.
+fn s3_put(port: u16, path: &str, body: &[u8]) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[tokio::test]
+async fn imports_trail_files_from_an_s3_prefix() {
+    let Some(moto) = start_moto() else {
+        assert!(
+            std::env::var("WATCHTRAIL_REQUIRE_S3").is_err(),
+            "moto's S3 server is required (pip install 'moto[server]')"
+        );
+        eprintln!("SKIPPED: moto is not installed; scripts/test.sh installs it");
+        return;
+    };
+    assert!(s3_put(moto.port, "/trail-bucket", b"").starts_with("HTTP/1.1 200"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(format!("{FIXTURES}/p3-nightly-launch.json")).unwrap())
+        .unwrap();
+    let key = format!(
+        "/trail-bucket/AWSLogs/{ACCOUNT_ID}/CloudTrail/{REGION}/2026/11/20/{ACCOUNT_ID}_CloudTrail_{REGION}_20261120T0215Z_a1B2c3D4e5F6g7H8.json.gz"
+    );
+    assert!(s3_put(moto.port, &key, &gz.finish().unwrap()).starts_with("HTTP/1.1 200"));
+
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_watchtrail"))
+            .args([
+                "import",
+                "cloudtrail",
+                "s3://trail-bucket/AWSLogs/",
+                "--no-progress",
+                "--data",
+            ])
+            .arg(&data)
+            .env("WATCHTRAIL_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("WATCHTRAIL_ROOT_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("WATCHTRAIL_ACCOUNT_ID", ACCOUNT_ID)
+            .env("WATCHTRAIL_LOG", "warn")
+            .env("AWS_ENDPOINT", &endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", REGION)
+            .output()
+            .unwrap()
+    };
+    let output = run();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("imported 1 trail file(s)"), "{text}");
+    assert!(text.contains("2 new in event history"), "{text}");
+    let again = run();
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("skipped 1"),
+        "{again:?}"
+    );
+
+    let server = common::TestServer::start_in(&data);
+    let found = cloudtrail_client(&server.endpoint)
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::Username)
+                .attribute_value("nightly-launcher")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = found
+        .events()
+        .iter()
+        .filter_map(|e| e.event_name())
+        .collect();
+    assert_eq!(names, ["TerminateInstances", "RunInstances"]);
+}
