@@ -210,7 +210,11 @@ impl Gateway {
     }
 
     async fn dispatch(&self, request: Request<Body>, peer: Option<SocketAddr>) -> Response {
-        if let Some(s3) = self.s3.as_ref().filter(|_| crate::raw_service::is_s3_request(&request)) {
+        if let Some(s3) = self
+            .s3
+            .as_ref()
+            .filter(|_| crate::raw_service::is_s3_request(&request))
+        {
             return s3.handle(request, peer, self.observer.as_deref()).await;
         }
         let started = Instant::now();
