@@ -5,6 +5,7 @@
 use serde_json::Value as Json;
 use watchtrail_formats::{FieldValue, FormatKind, LineOutcome, LineParser};
 
+use crate::json_walk::{self, WalkOutcome};
 use crate::value::Value;
 use crate::Event;
 
@@ -50,9 +51,19 @@ impl FieldExtractor {
         }
         let message = event.message.trim();
         if message.starts_with('{') {
-            if let Ok(json) = serde_json::from_str::<Json>(message) {
-                flatten_json(&json, &mut fields, wanted);
-                return fields;
+            let fast = match wanted {
+                Some(names) => json_walk::flatten_wanted(message, names, &mut fields),
+                None => WalkOutcome::OverBudget,
+            };
+            match fast {
+                WalkOutcome::Done => return fields,
+                WalkOutcome::Invalid => {}
+                WalkOutcome::OverBudget => {
+                    if let Ok(json) = serde_json::from_str::<Json>(message) {
+                        flatten_json(&json, &mut fields, wanted);
+                        return fields;
+                    }
+                }
             }
         }
         if ["REPORT RequestId:", "START RequestId:", "END RequestId:"]
@@ -78,6 +89,15 @@ impl FieldExtractor {
         }
         fields
     }
+}
+
+#[cfg(test)]
+pub(crate) fn flatten_json_for_tests(
+    json: &Json,
+    out: &mut Vec<(String, Value)>,
+    wanted: Option<&[String]>,
+) {
+    flatten_json(json, out, wanted)
 }
 
 fn flatten_json(json: &Json, out: &mut Vec<(String, Value)>, wanted: Option<&[String]>) {

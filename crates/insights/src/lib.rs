@@ -27,6 +27,7 @@ mod discovery;
 mod eval;
 mod execution;
 mod functions;
+mod json_walk;
 mod lexer;
 mod parser;
 mod patterns;
