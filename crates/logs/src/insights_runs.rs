@@ -1,9 +1,9 @@
 //! Logs Insights query runs: admission (per-account concurrency limit), asynchronous execution
 //! over store scans, cancellation, timeout, partial results and expiry of finished results.
 //!
-//! A run is a tokio task that pages through the store (`Store::scan`, forward, a bounded page at
-//! a time) for each selected group and feeds the events to the query's `Execution` on the
-//! blocking pool. Nothing holds more than one page of events; the execution itself keeps only
+//! A run is a tokio task that reads the store in one unordered pass (`Store::scan_unordered`, a
+//! row group at a time) for each selected group and feeds the events to the query's `Execution`
+//! on the blocking pool. Nothing holds more than one row group of events; the execution itself keeps only
 //! what the query needs (stats accumulators, or the top rows when the query only orders and caps).
 
 use std::collections::HashMap;
@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use watchtrail_insights::{Event, Execution, QueryOutput};
-use watchtrail_store::{
-    Direction, EventPosition, GroupId, ScanRequest, Scope, Store, StoreError, StreamId, StreamOrder,
-};
+use watchtrail_store::{GroupId, Scope, Store, StoreError, StreamId, StreamOrder};
 
 use crate::insights_records::encode_pointer;
 
@@ -30,8 +28,6 @@ pub const DEFAULT_RESULTS_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const DEFAULT_MAX_RETAINED_QUERIES: usize = 1000;
 /// A running query's partial results are recomputed at most this often.
 pub const DEFAULT_PARTIAL_INTERVAL: Duration = Duration::from_secs(1);
-/// Events fetched from the store per scan page.
-const SCAN_PAGE_EVENTS: usize = 2000;
 
 /// Knobs of the Insights query runner; [`InsightsConfig::default`] is AWS's behaviour.
 #[derive(Clone, Debug)]
@@ -371,7 +367,8 @@ impl QueryRunner {
     }
 }
 
-/// Scans every selected group over the time range, page by page, feeding the execution.
+/// Scans every selected group over the time range in one unordered pass (the execution takes
+/// events in any order), a row group at a time, feeding the execution.
 async fn scan_groups(
     store: &Arc<Store>,
     run: &Arc<QueryRun>,
@@ -381,66 +378,46 @@ async fn scan_groups(
     for group in &spec.groups {
         let log_value: Arc<str> = Arc::from(format!("{}:{}", spec.scope.account_id, group.name));
         let mut stream_names = Arc::new(list_stream_names(store, group.id).await?);
-        let mut after: Option<EventPosition> = None;
+        let mut scan = store
+            .scan_unordered(group.id, Some(spec.start_ms), Some(end_exclusive))
+            .await?;
         loop {
             if run.cancel_requested.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            let page = store
-                .scan(
-                    ScanRequest {
-                        group_id: group.id,
-                        streams: None,
-                        start_time: Some(spec.start_ms),
-                        end_time: Some(end_exclusive),
-                        after,
-                        direction: Direction::Forward,
-                        limit: SCAN_PAGE_EVENTS,
-                        max_scanned: None,
-                    },
-                    None,
-                )
-                .await?;
-            let last = page.events.last().map(|e| EventPosition {
-                timestamp: e.timestamp,
-                seq: e.seq,
-            });
-            if page
-                .events
+            let Some(events) = scan.next_chunk().await? else {
+                break;
+            };
+            if events.is_empty() {
+                continue;
+            }
+            if events
                 .iter()
                 .any(|e| !stream_names.contains_key(&e.stream_id))
             {
                 // A stream created after the run started.
                 stream_names = Arc::new(list_stream_names(store, group.id).await?);
             }
-            let exhausted = page.exhausted;
-            let next = page.resume_after.or(last);
-            if !page.events.is_empty() {
-                let execution = run.execution.clone();
-                let names = stream_names.clone();
-                let log_value = log_value.clone();
-                let group_id = group.id;
-                tokio::task::spawn_blocking(move || {
-                    let mut execution = lock(&execution);
-                    for e in &page.events {
-                        let log_stream = names.get(&e.stream_id).map(String::as_str).unwrap_or("");
-                        execution.push(&Event {
-                            timestamp_ms: e.timestamp,
-                            ingestion_time_ms: e.ingestion_time,
-                            message: &e.message,
-                            log_stream,
-                            log_group: &log_value,
-                            ptr: encode_pointer(group_id, e.stream_id, e.timestamp, e.seq),
-                        });
-                    }
-                })
-                .await
-                .map_err(|e| StoreError::Internal(format!("query evaluation task: {e}")))?;
-            }
-            if exhausted || next.is_none() || next == after {
-                break;
-            }
-            after = next;
+            let execution = run.execution.clone();
+            let names = stream_names.clone();
+            let log_value = log_value.clone();
+            let group_id = group.id;
+            tokio::task::spawn_blocking(move || {
+                let mut execution = lock(&execution);
+                for e in &events {
+                    let log_stream = names.get(&e.stream_id).map(String::as_str).unwrap_or("");
+                    execution.push(&Event {
+                        timestamp_ms: e.timestamp,
+                        ingestion_time_ms: e.ingestion_time,
+                        message: &e.message,
+                        log_stream,
+                        log_group: &log_value,
+                        ptr: encode_pointer(group_id, e.stream_id, e.timestamp, e.seq),
+                    });
+                }
+            })
+            .await
+            .map_err(|e| StoreError::Internal(format!("query evaluation task: {e}")))?;
         }
     }
     Ok(())

@@ -251,10 +251,12 @@ mod commit;
 mod memtable;
 mod scan;
 mod segment;
+mod unordered;
 mod wal;
 
 pub use catalog::{Catalog, Checkpoint, SegmentMeta, SqliteCatalog};
 pub use memtable::StreamDelta;
+pub use unordered::UnorderedScan;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -401,3 +401,64 @@ async fn stream_filtered_scans_skip_segments_without_those_streams() {
         Err(StoreError::Corrupt(_))
     ));
 }
+
+async fn unordered(
+    store: &Store,
+    g: GroupId,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> Vec<(i64, String)> {
+    let mut scan = store.scan_unordered(g, start, end).await.unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = scan.next_chunk().await.unwrap() {
+        got.extend(chunk.into_iter().map(|e| (e.timestamp, e.message)));
+    }
+    got.sort();
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unordered_scan_yields_segments_and_memtable_once_within_the_range() {
+    let (_d, store, g, a, b) = fixture().await;
+    // Overlapping time ranges across flushes: the case the ordered merge pages through slowly.
+    store
+        .append(g, a, 1, events(&[10, 40, 70], "a"))
+        .await
+        .unwrap();
+    store.append(g, b, 1, events(&[20, 50], "b")).await.unwrap();
+    store.flush().await.unwrap();
+    store
+        .append(g, a, 2, events(&[15, 45, 90], "a2"))
+        .await
+        .unwrap();
+    store.flush().await.unwrap();
+    store.append(g, b, 3, events(&[5, 60], "b3")).await.unwrap();
+
+    let ordered: Vec<(i64, String)> = {
+        let mut v: Vec<(i64, String)> = scan_all(&store, g, 2)
+            .await
+            .into_iter()
+            .map(|e| (e.timestamp, e.message))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ordered.len(), 10);
+    assert_eq!(unordered(&store, g, None, None).await, ordered);
+
+    let in_range: Vec<(i64, String)> = ordered
+        .iter()
+        .filter(|(t, _)| (15..60).contains(t))
+        .cloned()
+        .collect();
+    assert_eq!(unordered(&store, g, Some(15), Some(60)).await, in_range);
+
+    // A deleted stream's events linger in segments but are never yielded.
+    store.delete_log_stream(g, "b").await.unwrap();
+    let without_b: Vec<(i64, String)> = ordered
+        .iter()
+        .filter(|(_, m)| m.starts_with('a'))
+        .cloned()
+        .collect();
+    assert_eq!(unordered(&store, g, None, None).await, without_b);
+}
