@@ -2,8 +2,6 @@
 
 mod common;
 
-use aws_credential_types::Credentials;
-use aws_sdk_cloudtrail::config::{BehaviorVersion, Region};
 use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{Event, EventCategory, LookupAttribute, LookupAttributeKey};
@@ -11,21 +9,7 @@ use common::{ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
 use serde_json::Value;
 
 fn cloudtrail_client(endpoint: &str) -> aws_sdk_cloudtrail::Client {
-    let config = aws_sdk_cloudtrail::Config::builder()
-        .retry_config(aws_sdk_cloudtrail::config::retry::RetryConfig::disabled())
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "watchtrail-tests",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_cloudtrail::Client::from_conf(config)
+    common::cloudtrail_client_without_retries(endpoint)
 }
 
 fn attribute(key: LookupAttributeKey, value: &str) -> LookupAttribute {

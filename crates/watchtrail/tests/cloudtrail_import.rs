@@ -6,30 +6,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use aws_credential_types::Credentials;
-use aws_sdk_cloudtrail::config::{BehaviorVersion, Region};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-use common::{ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
+use common::{cloudtrail_client, start_moto, ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
 use serde_json::Value;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cloudtrail/tests/fixtures");
-
-fn cloudtrail_client(endpoint: &str) -> aws_sdk_cloudtrail::Client {
-    let config = aws_sdk_cloudtrail::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "watchtrail-tests",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_cloudtrail::Client::from_conf(config)
-}
 
 /// Lays the fixtures out as AWS delivers them: gzip under the AWSLogs key layout, plus one plain
 /// `.json` and one malformed file.
@@ -230,57 +211,6 @@ async fn imported_trail_files_answer_the_p3_investigation_and_reimport_adds_noth
         .await
         .unwrap();
     assert_eq!(everything.events().len(), 7, "re-import added nothing");
-}
-
-/// moto's S3 server stands in for a trail bucket (skipped when moto is absent, unless
-/// WATCHTRAIL_REQUIRE_S3=1 as scripts/test.sh sets).
-struct MotoServer {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<MotoServer> {
-    let installed = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = MotoServer { child, port };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(server);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("moto did not start listening on {port}");
 }
 
 /// moto accepts unsigned S3 calls: enough to create the bucket and upload trail files.

@@ -5,78 +5,37 @@
 mod common;
 
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
-use aws_sdk_cloudtrail::config::{BehaviorVersion, Region};
 use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType, Tag,
 };
 use base64::Engine;
-use common::{TestServer, ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
+use common::{cloudtrail_client, MotoServer, TestServer, ACCOUNT_ID, REGION};
 
-struct MotoServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// moto with the `trail-bucket` bucket; `None` (the test skips) only when moto is missing and
+/// WATCHTRAIL_REQUIRE_S3 is unset.
 fn start_moto() -> Option<MotoServer> {
-    let installed = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
+    let Some(server) = common::start_moto() else {
         assert!(
             std::env::var("WATCHTRAIL_REQUIRE_S3").is_err(),
             "moto's S3 server is required (pip install 'moto[server]')"
         );
         eprintln!("SKIPPED: moto is not installed; scripts/test.sh installs it");
         return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = MotoServer { child, port };
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            // moto accepts unsigned S3 calls: create the bucket with a bare PUT.
-            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            use std::io::{Read, Write};
-            write!(stream, "PUT /trail-bucket HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
-            let mut response = String::new();
-            stream.read_to_string(&mut response).unwrap();
-            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-            return Some(server);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("moto did not start listening on {port}");
+    };
+    // moto accepts unsigned S3 calls: create the bucket with a bare PUT.
+    let port = server.port;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{Read, Write};
+    write!(stream, "PUT /trail-bucket HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    Some(server)
 }
 
 /// An independent MD5 (Python's hashlib) for the fingerprint check.
@@ -91,23 +50,6 @@ fn md5_hex(bytes: &[u8]) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn cloudtrail_client(endpoint: &str) -> aws_sdk_cloudtrail::Client {
-    let config = aws_sdk_cloudtrail::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "watchtrail-tests",
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_cloudtrail::Client::from_conf(config)
 }
 
 fn code<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(

@@ -12,27 +12,15 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::TcpStream;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{TestServer, ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
+use common::{MotoServer, TestServer, ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
 
 const BUCKET: &str = "wt-trail-bucket";
 const TRAIL: &str = "audit-trail";
-
-struct MotoServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn tools_installed() -> bool {
     let moto = Command::new("python3")
@@ -50,32 +38,7 @@ fn tools_installed() -> bool {
 }
 
 fn start_moto() -> MotoServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto");
-    let server = MotoServer { child, port };
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("moto did not start listening on {port}");
+    common::start_moto().expect("start moto")
 }
 
 struct Cli<'a> {

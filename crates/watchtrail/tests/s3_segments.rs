@@ -6,61 +6,9 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use common::{now_ms, TestServer};
-
-struct MotoServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<MotoServer> {
-    // `python3 -m moto.server` needs no console-script shim on PATH (pyenv creates those lazily).
-    let installed = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = MotoServer { child, port };
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(server);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("moto_server did not start listening on {port}");
-}
+use common::{now_ms, start_moto, TestServer};
 
 /// moto accepts unsigned S3 calls; enough to create the bucket and list what watchtrail wrote.
 fn s3_call(port: u16, method: &str, path: &str) -> String {

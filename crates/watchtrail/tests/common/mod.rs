@@ -214,3 +214,92 @@ pub async fn create_group_and_stream(
         .await
         .expect("create log stream");
 }
+
+pub fn cloudtrail_client(endpoint: &str) -> aws_sdk_cloudtrail::Client {
+    cloudtrail_client_with_retries(
+        endpoint,
+        aws_sdk_cloudtrail::config::retry::RetryConfig::standard(),
+    )
+}
+
+/// A CloudTrail client that surfaces the first error instead of retrying.
+pub fn cloudtrail_client_without_retries(endpoint: &str) -> aws_sdk_cloudtrail::Client {
+    cloudtrail_client_with_retries(
+        endpoint,
+        aws_sdk_cloudtrail::config::retry::RetryConfig::disabled(),
+    )
+}
+
+fn cloudtrail_client_with_retries(
+    endpoint: &str,
+    retry: aws_sdk_cloudtrail::config::retry::RetryConfig,
+) -> aws_sdk_cloudtrail::Client {
+    let config = aws_sdk_cloudtrail::Config::builder()
+        .retry_config(retry)
+        .behavior_version(aws_sdk_cloudtrail::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudtrail::config::Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "watchtrail-tests",
+        ))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_cloudtrail::Client::from_conf(config)
+}
+
+/// moto's S3 server on an ephemeral port, an S3-compatible bucket store for tests; killed on drop.
+pub struct MotoServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `None` when moto is not installed; callers decide whether that may skip the test
+/// (`scripts/test.sh` sets WATCHTRAIL_REQUIRE_S3=1 so it cannot in CI).
+pub fn start_moto() -> Option<MotoServer> {
+    // `python3 -m moto.server` needs no console-script shim on PATH (pyenv creates those lazily).
+    let installed = Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = MotoServer { child, port };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(server);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("moto's S3 server did not start listening on {port}");
+}
