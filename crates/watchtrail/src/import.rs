@@ -19,7 +19,7 @@ use watchtrail_store::{GroupId, InputEvent, NewLogGroup, Scope, Store, StoreErro
 /// Appends are cut at this many events or bytes, whichever comes first, like a PutLogEvents batch.
 const BATCH_EVENTS: usize = 10_000;
 const BATCH_BYTES: usize = 1 << 20;
-const DETECTION_SAMPLE_LINES: usize = 64;
+pub(crate) const DETECTION_SAMPLE_LINES: usize = 64;
 
 pub struct ImportOptions {
     pub format: Option<FormatKind>,

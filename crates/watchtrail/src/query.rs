@@ -20,7 +20,7 @@ use watchtrail_formats::{
 };
 use watchtrail_insights::{Event, Execution, ExecutionContext, Query, QueryOutput};
 
-const DETECTION_SAMPLE_LINES: usize = 64;
+use crate::import::{CountingReader, DETECTION_SAMPLE_LINES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -59,20 +59,6 @@ pub struct FileQueryOptions {
 pub struct FileQueryReport {
     pub files_read: u64,
     pub files_failed: Vec<(PathBuf, String)>,
-}
-
-/// Counts compressed bytes as they are read, for the progress bar.
-struct CountingReader<R> {
-    inner: R,
-    counter: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.counter.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
 }
 
 /// Feeds every event of `files` to one execution of `query`.
