@@ -129,7 +129,7 @@ impl Execution {
         let row = Row {
             fields: FieldExtractor::extract(event, Some(&self.plan.discovered_fields)),
             timestamp_ms: ts,
-            ptr: Some(Arc::from(event.ptr.as_str())),
+            ptr: self.needs_ptr().then(|| Arc::from(event.ptr.as_str())),
             seq: 0,
             window,
         };
@@ -174,6 +174,12 @@ impl Execution {
 
     /// True once a `limit any N` query has its N rows: the caller may stop
     /// scanning, further events are ignored.
+    /// Whether rows can show `@ptr`. When false (`stats`, `pattern`, `diff`), `push` ignores
+    /// [`Event::ptr`], so callers on the scan path may pass an empty one instead of encoding it.
+    pub fn needs_ptr(&self) -> bool {
+        !self.plan.aggregated
+    }
+
     pub fn is_satisfied(&self) -> bool {
         match (&self.collected, self.any_cap) {
             (Collected::Rows(rows), Some(cap)) => rows.len() >= cap,

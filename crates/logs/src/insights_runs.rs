@@ -404,6 +404,7 @@ async fn scan_groups(
             let group_id = group.id;
             tokio::task::spawn_blocking(move || {
                 let mut execution = lock(&execution);
+                let needs_ptr = execution.needs_ptr();
                 for e in &events {
                     let log_stream = names.get(&e.stream_id).map(String::as_str).unwrap_or("");
                     execution.push(&Event {
@@ -412,7 +413,11 @@ async fn scan_groups(
                         message: &e.message,
                         log_stream,
                         log_group: &log_value,
-                        ptr: encode_pointer(group_id, e.stream_id, e.timestamp, e.seq),
+                        ptr: if needs_ptr {
+                            encode_pointer(group_id, e.stream_id, e.timestamp, e.seq)
+                        } else {
+                            String::new()
+                        },
                     });
                 }
             })

@@ -137,6 +137,7 @@ fn read_file(
         .unwrap_or_default();
     let file_mtime = mtime_ms(path);
     let hint = options.format.or_else(|| kind_from_object_key(&key));
+    let needs_ptr = execution.needs_ptr();
 
     // CloudTrail delivers one JSON document per file, not lines; try it whenever the file could be one.
     let maybe_trail_file = match hint {
@@ -164,7 +165,11 @@ fn read_file(
                         message: &message,
                         log_stream: &stream,
                         log_group: &key,
-                        ptr: format!("{index}:{n}"),
+                        ptr: if needs_ptr {
+                            format!("{index}:{n}")
+                        } else {
+                            String::new()
+                        },
                     });
                 }
                 return Ok(());
@@ -222,7 +227,11 @@ fn read_file(
             message: raw,
             log_stream: &stream,
             log_group: &key,
-            ptr: format!("{index}:{line_number}"),
+            ptr: if needs_ptr {
+                format!("{index}:{line_number}")
+            } else {
+                String::new()
+            },
         });
     };
     for raw in &sample {
