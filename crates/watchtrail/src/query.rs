@@ -280,15 +280,21 @@ pub fn write_output(
     };
     match format {
         OutputFormat::Json => {
+            // Written member by member: a serde_json::Map would sort the keys and lose the
+            // query's column order.
             for row in &output.rows {
-                let mut object = serde_json::Map::new();
-                for (name, value) in row {
-                    if name != "@ptr" {
-                        object.insert(name.clone(), serde_json::Value::String(value.clone()));
-                    }
-                }
-                serde_json::to_writer(&mut *out, &object)?;
-                writeln!(out)?;
+                let members: Vec<String> = row
+                    .iter()
+                    .filter(|(name, _)| name != "@ptr")
+                    .map(|(name, value)| {
+                        format!(
+                            "{}:{}",
+                            serde_json::Value::from(name.as_str()),
+                            serde_json::Value::from(value.as_str())
+                        )
+                    })
+                    .collect();
+                writeln!(out, "{{{}}}", members.join(","))?;
             }
         }
         OutputFormat::Csv => {
