@@ -53,12 +53,12 @@ impl FieldExtractor {
         if message.starts_with('{') {
             let fast = match wanted {
                 Some(names) => json_walk::flatten_wanted(message, names, &mut fields),
-                None => WalkOutcome::OverBudget,
+                None => WalkOutcome::NeedsValuePath,
             };
             match fast {
                 WalkOutcome::Done => return fields,
                 WalkOutcome::Invalid => {}
-                WalkOutcome::OverBudget => {
+                WalkOutcome::NeedsValuePath => {
                     if let Ok(json) = serde_json::from_str::<Json>(message) {
                         flatten_json(&json, &mut fields, wanted);
                         return fields;

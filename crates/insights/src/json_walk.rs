@@ -20,8 +20,10 @@ pub enum WalkOutcome {
     Done,
     /// Not valid JSON: the caller tries the other discoveries.
     Invalid,
-    /// More leaves than the budget: the caller must use the `Value` path.
-    OverBudget,
+    /// More leaves than the budget, or a wanted name reached twice (a repeated key, or keys with
+    /// dots flattening to the same name): the caller must use the `Value` path, whose rules
+    /// decide those cases.
+    NeedsValuePath,
 }
 
 /// Appends the wanted fields of `message` (which starts with `{`) to `out`. On anything but
@@ -36,6 +38,7 @@ pub fn flatten_wanted(
         wanted,
         out,
         leaves: 0,
+        ambiguous: false,
     };
     let mut de = serde_json::Deserializer::from_str(message);
     let walked = Node {
@@ -44,12 +47,12 @@ pub fn flatten_wanted(
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
-    let leaves = state.leaves;
+    let (leaves, ambiguous) = (state.leaves, state.ambiguous);
     match walked {
-        Ok(()) if leaves <= MAX_JSON_FIELDS => WalkOutcome::Done,
+        Ok(()) if leaves <= MAX_JSON_FIELDS && !ambiguous => WalkOutcome::Done,
         Ok(()) => {
             out.truncate(before);
-            WalkOutcome::OverBudget
+            WalkOutcome::NeedsValuePath
         }
         Err(_) => {
             out.truncate(before);
@@ -62,6 +65,7 @@ struct WalkState<'w, 'o> {
     wanted: &'w [String],
     out: &'o mut Vec<(String, Value)>,
     leaves: usize,
+    ambiguous: bool,
 }
 
 impl WalkState<'_, '_> {
@@ -79,9 +83,8 @@ impl WalkState<'_, '_> {
     fn leaf(&mut self, name: Option<&str>, value: impl FnOnce() -> Value) {
         self.leaves += 1;
         if let Some(name) = name.filter(|n| self.wants_exactly(n)) {
-            // A repeated key: the last one wins, as in a parsed object.
-            if let Some(slot) = self.out.iter_mut().find(|(n, _)| n == name) {
-                slot.1 = value();
+            if self.out.iter().any(|(n, _)| n == name) {
+                self.ambiguous = true;
             } else {
                 self.out.push((name.to_string(), value()));
             }
@@ -395,7 +398,7 @@ mod tests {
             let mut fast = Vec::new();
             match flatten_wanted(&message, &wanted, &mut fast) {
                 WalkOutcome::Done => prop_assert_eq!(sorted(fast), sorted(slow(&message, &wanted))),
-                WalkOutcome::OverBudget => prop_assert!(fast.is_empty()),
+                WalkOutcome::NeedsValuePath => prop_assert!(fast.is_empty()),
                 WalkOutcome::Invalid => prop_assert!(false, "valid JSON refused: {}", message),
             }
         }
